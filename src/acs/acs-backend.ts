@@ -1,0 +1,77 @@
+import { CommunicationIdentityClient, type CommunicationIdentityClientOptions } from "@azure/communication-identity";
+import type { TokenCredential } from "@azure/core-auth";
+import type { AcsScope } from "../identity/model";
+import type { AcsIdentityBackend, IssuedToken } from "../identity/ports";
+import { mapAcsError } from "./error-mapping";
+import { surfaceThrottlingPolicy } from "./throttling-policy";
+
+export type AcsBackendOptions = (
+  | { connectionString: string }
+  | { endpoint: string; credential: TokenCredential }
+) & {
+  /** Upper bound for one ACS operation, retries included. */
+  timeoutMs: number;
+  /** Retries for network errors and 5xx; 429 is never retried here (see throttling-policy). */
+  maxRetries: number;
+};
+
+// An id of no resource: ACS answers 401 IdentityNotOwned for it, which proves the endpoint is
+// reachable and accepts our credential without creating or changing anything.
+const PROBE_IDENTITY = "8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000-000000000000";
+
+export function createAcsBackend(options: AcsBackendOptions): AcsIdentityBackend {
+  const endpoint =
+    "connectionString" in options ? /endpoint=([^;]+)/i.exec(options.connectionString)?.[1] : options.endpoint;
+  const clientOptions: CommunicationIdentityClientOptions = {
+    // The SDK refuses http:// unless told; only the local emulator is served over http.
+    allowInsecureConnection: endpoint?.startsWith("http://") ?? false,
+    retryOptions: { maxRetries: options.maxRetries, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
+    additionalPolicies: [{ policy: surfaceThrottlingPolicy, position: "perRetry" }],
+  };
+  const client =
+    "connectionString" in options
+      ? new CommunicationIdentityClient(options.connectionString, clientOptions)
+      : new CommunicationIdentityClient(options.endpoint, options.credential, clientOptions);
+
+  const call = async <T>(operation: string, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
+    try {
+      return await run(AbortSignal.timeout(options.timeoutMs));
+    } catch (error) {
+      throw mapAcsError(operation, error, options.timeoutMs);
+    }
+  };
+  const user = (id: string) => ({ communicationUserId: id });
+
+  return {
+    async createIdentity() {
+      const created = await call("createIdentity", (abortSignal) => client.createUser({ abortSignal }));
+      return { id: created.communicationUserId };
+    },
+    async issueToken(id: string, scopes: AcsScope[], expiresInMinutes: number): Promise<IssuedToken> {
+      const issued = await call("issueToken", (abortSignal) =>
+        client.getToken(user(id), scopes, { abortSignal, tokenExpiresInMinutes: expiresInMinutes }),
+      );
+      return { token: issued.token, expiresOn: issued.expiresOn };
+    },
+    async revokeTokens(id: string) {
+      await call("revokeTokens", (abortSignal) => client.revokeTokens(user(id), { abortSignal }));
+    },
+    async deleteIdentity(id: string) {
+      try {
+        await call("deleteIdentity", (abortSignal) => client.deleteUser(user(id), { abortSignal }));
+      } catch (error) {
+        // Already gone in ACS: the delete this call wanted has happened, so a retried delete completes.
+        if ((error as { code?: string }).code === "NOT_FOUND") return;
+        throw error;
+      }
+    },
+    async ping() {
+      try {
+        await call("ping", (abortSignal) => client.revokeTokens(user(PROBE_IDENTITY), { abortSignal }));
+      } catch (error) {
+        if ((error as { acsCode?: string }).acsCode === "IdentityNotOwned") return;
+        throw error;
+      }
+    },
+  };
+}

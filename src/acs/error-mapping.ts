@@ -1,0 +1,62 @@
+import { AppError, ErrorCode } from "../errors";
+import { AcsThrottledError } from "./throttling-policy";
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ESOCKETTIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EPIPE"]);
+
+/** An AppError that also remembers ACS's own error code, for logs and the readiness probe. */
+class AcsError extends AppError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly acsCode: string | undefined,
+    readonly acsStatus: number | undefined,
+    details: { retryAfterSeconds?: number } = {},
+    cause?: unknown,
+  ) {
+    super(code, message, details, { cause });
+  }
+}
+
+// Messages are ours, never ACS's text: ACS messages can echo input and are not written for our callers.
+export function mapAcsError(operation: string, error: unknown, timeoutMs: number): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof AcsThrottledError) {
+    return new AcsError(
+      ErrorCode.ACS_THROTTLED,
+      `Azure Communication Services is throttling requests; retry after ${error.retryAfterSeconds} seconds.`,
+      "TooManyRequests",
+      429,
+      { retryAfterSeconds: error.retryAfterSeconds },
+    );
+  }
+  const e = error as { name?: string; statusCode?: number; code?: string; message?: string };
+  if (e.name === "AbortError" || e.name === "TimeoutError") {
+    return new AcsError(ErrorCode.ACS_UNAVAILABLE, `Azure Communication Services did not answer within ${timeoutMs} ms.`, undefined, undefined, {}, error);
+  }
+  const status = e.statusCode;
+  if (status === undefined) {
+    const unreachable = e.code && NETWORK_CODES.has(e.code);
+    return new AcsError(
+      unreachable ? ErrorCode.ACS_UNAVAILABLE : ErrorCode.INTERNAL,
+      unreachable ? "Azure Communication Services cannot be reached; try again shortly." : `ACS ${operation} failed.`,
+      e.code,
+      undefined,
+      {},
+      error,
+    );
+  }
+  if (status === 404) {
+    return new AcsError(ErrorCode.NOT_FOUND, "The identity no longer exists in Azure Communication Services.", e.code, status, {}, error);
+  }
+  if (status === 401 && e.code === "IdentityNotOwned") {
+    return new AcsError(ErrorCode.NOT_FOUND, "The identity does not belong to this Azure Communication Services resource.", e.code, status, {}, error);
+  }
+  if (status === 408 || status >= 500) {
+    return new AcsError(ErrorCode.ACS_UNAVAILABLE, "Azure Communication Services is unavailable; try again shortly.", e.code, status, {}, error);
+  }
+  if (status === 400) {
+    return new AcsError(ErrorCode.BAD_USER_INPUT, "Azure Communication Services rejected the request as invalid.", e.code, status, {}, error);
+  }
+  // 401 Denied / 403: our credential is wrong. That is the operator's problem, not the caller's: INTERNAL.
+  return new AcsError(ErrorCode.INTERNAL, `ACS ${operation} failed.`, e.code, status, {}, error);
+}

@@ -1,0 +1,5 @@
+// The only module that imports @azure/communication-identity. It builds the SDK client (connection
+// string or endpoint plus Entra ID), bounds every call with a timeout, and maps SDK errors to AppErrors.
+// May import: config types, errors, identity/model and identity/ports.
+export { createAcsBackend } from "./acs-backend";
+export type { AcsBackendOptions } from "./acs-backend";

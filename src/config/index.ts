@@ -1,0 +1,188 @@
+// Every setting, read from the environment once and validated into one typed object.
+// A bad setting stops start-up with a message naming it. No other module reads process.env.
+import path from "node:path";
+import { z } from "zod";
+
+const csv = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url({ protocol: /^https?$/ });
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: port.default(4000),
+  DATA_DIR: z.string().min(1).default(".data"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+  ACS_CONNECTION_STRING: z
+    .string()
+    .regex(/endpoint=.+;accesskey=.+/i, "must look like endpoint=https://...;accesskey=...")
+    .optional(),
+  ACS_ENDPOINT: url.optional(),
+  ACS_TIMEOUT_MS: positiveInt.default(10_000),
+  ACS_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
+
+  AUTH_ISSUER: url.optional(),
+  AUTH_JWKS_URL: url.optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  AUTH_ALGORITHMS: csv
+    .pipe(z.array(z.enum(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"])).min(1))
+    .default(["RS256"]),
+  AUTH_ROLES_CLAIM: z.string().min(1).default("roles"),
+  AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  AUTH_ALLOW_DEV_TOKENS: bool.optional(),
+  POLICY_FILE: z.string().min(1).optional(),
+
+  RATE_LIMIT_MINT_PER_MINUTE: positiveInt.default(30),
+  RATE_LIMIT_CREATE_PER_MINUTE: positiveInt.default(20),
+  RATE_LIMIT_REVOKE_PER_MINUTE: positiveInt.default(20),
+  RATE_LIMIT_DELETE_PER_MINUTE: positiveInt.default(20),
+
+  CORS_ORIGINS: csv.pipe(z.array(url)).default([]),
+  CORS_ALLOW_STUDIO: bool.optional(),
+  INTROSPECTION: bool.optional(),
+  APOLLO_KEY: z.string().min(1).optional(),
+  APOLLO_GRAPH_REF: z.string().min(1).optional(),
+  MAX_QUERY_DEPTH: positiveInt.default(10),
+  MAX_REQUEST_BYTES: positiveInt.default(100_000),
+});
+
+export type AcsSettings =
+  | { kind: "emulator" }
+  | { kind: "connectionString"; connectionString: string }
+  | { kind: "entra"; endpoint: string };
+
+export interface AppConfig {
+  nodeEnv: "development" | "production" | "test";
+  isProduction: boolean;
+  host: string;
+  port: number;
+  /** Where embedded state lives: the database, the emulator's journal, the development signing key. */
+  dataDir: string;
+  logLevel: string;
+  acs: AcsSettings & { timeoutMs: number; maxRetries: number };
+  database: { kind: "embedded"; dir: string } | { kind: "postgres"; url: string; poolSize: number };
+  redisUrl: string | undefined;
+  auth: {
+    issuer: string | undefined;
+    jwksUrl: string | undefined;
+    audience: string;
+    algorithms: string[];
+    rolesClaim: string;
+    clockToleranceSeconds: number;
+    /** Accept tokens from the local development issuer (never in production). */
+    devTokens: boolean;
+  };
+  policyFile: string | undefined;
+  rateLimits: { mint: number; create: number; revoke: number; delete: number };
+  http: {
+    corsOrigins: string[];
+    corsAllowStudio: boolean;
+    introspection: boolean;
+    maxQueryDepth: number;
+    maxRequestBytes: number;
+  };
+  apollo: { key: string; graphRef: string } | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** The audience of tokens from the development issuer. */
+export const DEV_AUDIENCE = "acs-identity-graph";
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Empty strings count as unset, so `FOO= npm start` behaves like not setting FOO.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === "production";
+  const fail = (setting: string, why: string): never => {
+    throw new ConfigError(`Invalid configuration:\n  ${setting}: ${why}`);
+  };
+
+  if (e.ACS_CONNECTION_STRING && e.ACS_ENDPOINT) {
+    fail("ACS_ENDPOINT", "set either ACS_CONNECTION_STRING or ACS_ENDPOINT (with Entra ID), not both");
+  }
+  const realIssuer = Boolean(e.AUTH_ISSUER || e.AUTH_JWKS_URL);
+  if (e.AUTH_ISSUER && e.AUTH_JWKS_URL) {
+    fail("AUTH_JWKS_URL", "set either AUTH_ISSUER (OIDC discovery) or AUTH_JWKS_URL, not both");
+  }
+  if (realIssuer && !e.AUTH_AUDIENCE) {
+    fail("AUTH_AUDIENCE", "is required with AUTH_ISSUER or AUTH_JWKS_URL");
+  }
+  if (isProduction && !realIssuer) {
+    fail("AUTH_ISSUER", "NODE_ENV=production needs a real token issuer: set AUTH_ISSUER or AUTH_JWKS_URL");
+  }
+  if (isProduction && e.AUTH_ALLOW_DEV_TOKENS) {
+    fail("AUTH_ALLOW_DEV_TOKENS", "development tokens are refused when NODE_ENV=production");
+  }
+  if (e.APOLLO_KEY && !e.APOLLO_GRAPH_REF) fail("APOLLO_GRAPH_REF", "is required with APOLLO_KEY");
+
+  const dataDir = path.resolve(e.DATA_DIR);
+  const acs: AcsSettings = e.ACS_CONNECTION_STRING
+    ? { kind: "connectionString", connectionString: e.ACS_CONNECTION_STRING }
+    : e.ACS_ENDPOINT
+      ? { kind: "entra", endpoint: e.ACS_ENDPOINT }
+      : { kind: "emulator" };
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    isProduction,
+    host: e.HOST,
+    port: e.PORT,
+    dataDir,
+    logLevel: e.LOG_LEVEL,
+    acs: { ...acs, timeoutMs: e.ACS_TIMEOUT_MS, maxRetries: e.ACS_MAX_RETRIES },
+    database: e.DATABASE_URL
+      ? { kind: "postgres", url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { kind: "embedded", dir: path.join(dataDir, "db") },
+    redisUrl: e.REDIS_URL,
+    auth: {
+      issuer: e.AUTH_ISSUER,
+      jwksUrl: e.AUTH_JWKS_URL,
+      audience: e.AUTH_AUDIENCE ?? DEV_AUDIENCE,
+      algorithms: e.AUTH_ALGORITHMS,
+      rolesClaim: e.AUTH_ROLES_CLAIM,
+      clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE_SECONDS,
+      devTokens: !isProduction && (e.AUTH_ALLOW_DEV_TOKENS ?? !realIssuer),
+    },
+    policyFile: e.POLICY_FILE,
+    rateLimits: {
+      mint: e.RATE_LIMIT_MINT_PER_MINUTE,
+      create: e.RATE_LIMIT_CREATE_PER_MINUTE,
+      revoke: e.RATE_LIMIT_REVOKE_PER_MINUTE,
+      delete: e.RATE_LIMIT_DELETE_PER_MINUTE,
+    },
+    http: {
+      corsOrigins: e.CORS_ORIGINS,
+      corsAllowStudio: e.CORS_ALLOW_STUDIO ?? !isProduction,
+      introspection: e.INTROSPECTION ?? !isProduction,
+      maxQueryDepth: e.MAX_QUERY_DEPTH,
+      maxRequestBytes: e.MAX_REQUEST_BYTES,
+    },
+    apollo: e.APOLLO_KEY && e.APOLLO_GRAPH_REF ? { key: e.APOLLO_KEY, graphRef: e.APOLLO_GRAPH_REF } : undefined,
+  };
+}

@@ -1,0 +1,12 @@
+import type { EffectivePolicy } from "../auth/policy";
+
+/** Who is asking, and what their policy lets them do. Built by the server from the bearer token. */
+export interface Caller {
+  /** The authenticated subject, or null for an anonymous caller. */
+  subject: string | null;
+  effective: EffectivePolicy;
+  /** Correlates the audit trail with logs. */
+  requestId: string | null;
+}
+
+export const actorOf = (caller: Caller) => caller.subject ?? "anonymous";

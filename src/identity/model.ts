@@ -1,0 +1,62 @@
+// Domain vocabulary shared by every part: ACS scopes, identity records, audit events.
+
+/** The ACS token scopes, as the ACS REST API spells them. */
+export const ACS_SCOPES = ["chat", "chat.join", "chat.join.limited", "voip", "voip.join"] as const;
+export type AcsScope = (typeof ACS_SCOPES)[number];
+
+/** ACS accepts token lifetimes from 60 to 1440 minutes. */
+export const MIN_TOKEN_MINUTES = 60;
+export const MAX_TOKEN_MINUTES = 1440;
+
+/** One ACS identity as this service knows it (the mapping row). */
+export interface IdentityRecord {
+  /** The ACS identity id, `8:acs:<resource>_<user>`. */
+  id: string;
+  /** The subject (user id) this identity belongs to; null for identities created without an owner. */
+  owner: string | null;
+  /** The subject who created it. */
+  createdBy: string;
+  createdAt: Date;
+  lastTokenIssuedAt: Date | null;
+  tokensRevokedAt: Date | null;
+  /** Set when a delete was asked for; the ACS delete may still be pending (a retry completes it). */
+  deletionRequestedAt: Date | null;
+  /** Set once ACS confirmed the delete. */
+  deletedAt: Date | null;
+}
+
+export type NewIdentity = Pick<IdentityRecord, "id" | "owner" | "createdBy" | "createdAt">;
+
+export type AuditAction =
+  | "identity.create"
+  | "token.issue"
+  | "token.revoke"
+  | "identity.delete"
+  | "token.exchange_teams";
+
+export type AuditOutcome = "success" | "denied" | "failed";
+
+/** What happened, to what, by whom. Never holds a token. */
+export interface AuditEvent {
+  id: string;
+  at: Date;
+  actor: string;
+  action: AuditAction;
+  /** The ACS identity acted on, when known. */
+  identityId: string | null;
+  scopes: AcsScope[] | null;
+  expiresOn: Date | null;
+  outcome: AuditOutcome;
+  /** The stable error code when outcome is not success. */
+  errorCode: string | null;
+  requestId: string | null;
+}
+
+export type NewAuditEvent = Omit<AuditEvent, "id" | "at"> & { at?: Date };
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor of the last item, for `after`. */
+  endCursor: string | null;
+  hasNextPage: boolean;
+}

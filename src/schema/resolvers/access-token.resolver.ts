@@ -1,0 +1,57 @@
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Resolver } from "type-graphql";
+import type { MintedToken } from "../../identity";
+import type { GraphQLContext } from "../context";
+import { AccessToken } from "../types/access-token";
+import { TokenScope, toAcsScopes, toTokenScopes } from "../types/token-scope";
+
+const SCOPES_DOC = "The scopes to put in the token: at least one, no repeats, each allowed by your policy.";
+const MINUTES_DOC =
+  "Token lifetime in minutes, 60 to 1440 and at most your policy's maximum (see `viewer`). Defaults to that maximum.";
+
+const toAccessToken = (minted: MintedToken): AccessToken => ({ ...minted, scopes: toTokenScopes(minted.scopes) });
+
+@Resolver(() => AccessToken)
+export class AccessTokenResolver {
+  @Authorized("mint:self", "mint:any")
+  @Mutation(() => AccessToken, {
+    description:
+      "The common path for apps: returns a fresh token for your own identity, creating the identity on first use. Use it as `tokenRefresher`.",
+  })
+  async issueMyAccessToken(
+    @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
+    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC }) expiresInMinutes: number | null,
+    @Ctx() { identities, caller }: GraphQLContext,
+  ) {
+    return toAccessToken(await identities.issueMyAccessToken(caller, toAcsScopes(scopes), expiresInMinutes));
+  }
+
+  @Authorized("mint:self", "mint:any")
+  @Mutation(() => AccessToken, {
+    description: "Issues a token for an identity. Your own needs mint:self; any other needs mint:any.",
+  })
+  async issueAccessToken(
+    @Arg("identityId", () => ID, { description: "The ACS identity id to issue the token for." }) identityId: string,
+    @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
+    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC }) expiresInMinutes: number | null,
+    @Ctx() { identities, caller }: GraphQLContext,
+  ) {
+    return toAccessToken(await identities.issueAccessToken(caller, identityId, toAcsScopes(scopes), expiresInMinutes));
+  }
+
+  @Authorized("identity:create")
+  @Mutation(() => AccessToken, {
+    description:
+      "Creates an identity (or reuses the owner's) and issues its first token in one call. Needs identity:create and mint:any.",
+  })
+  async createCommunicationIdentityWithToken(
+    @Arg("owner", () => String, { nullable: true, description: "The user (token subject) the identity is for; omit for none." })
+    owner: string | null | undefined,
+    @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
+    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC }) expiresInMinutes: number | null,
+    @Ctx() { identities, caller }: GraphQLContext,
+  ) {
+    return toAccessToken(
+      await identities.createIdentityWithToken(caller, owner, toAcsScopes(scopes), expiresInMinutes),
+    );
+  }
+}

@@ -1,0 +1,33 @@
+import { Args, ArgsType, Authorized, Ctx, Field, ID, Int, Query, Resolver } from "type-graphql";
+import type { GraphQLContext } from "../context";
+import { AuditEvent } from "../types/audit-event";
+import { AuditEventConnection } from "../types/connections";
+import { toTokenScopes } from "../types/token-scope";
+
+@ArgsType()
+class ListAuditArgs {
+  @Field(() => Int, { defaultValue: 50, description: "How many events to return, 1 to 100." })
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: "The `pageInfo.endCursor` of the previous page." })
+  after?: string | null;
+
+  @Field(() => ID, { nullable: true, description: "Only events about this ACS identity." })
+  identityId?: string | null;
+
+  @Field(() => String, { nullable: true, description: "Only events by this actor (a token subject)." })
+  actor?: string | null;
+}
+
+@Resolver(() => AuditEvent)
+export class AuditEventResolver {
+  @Authorized("audit:read")
+  @Query(() => AuditEventConnection, { description: "The audit trail, newest first. Needs audit:read." })
+  async auditEvents(@Args() args: ListAuditArgs, @Ctx() { identities, caller }: GraphQLContext) {
+    const page = await identities.auditEvents(caller, args);
+    return {
+      nodes: page.items.map((event) => ({ ...event, scopes: event.scopes && toTokenScopes(event.scopes) })),
+      pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage },
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import type { GraphQLContext } from "../context";
+import { CommunicationIdentity } from "../types/communication-identity";
+import { CommunicationIdentityConnection } from "../types/connections";
+
+@ArgsType()
+class ListIdentitiesArgs {
+  @Field(() => Int, { defaultValue: 20, description: "How many identities to return, 1 to 100." })
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: "The `pageInfo.endCursor` of the previous page." })
+  after?: string | null;
+
+  @Field(() => String, { nullable: true, description: "Only the identity of this owner (a token subject)." })
+  owner?: string | null;
+}
+
+@Resolver(() => CommunicationIdentity)
+export class CommunicationIdentityResolver {
+  @Authorized()
+  @Query(() => CommunicationIdentity, {
+    nullable: true,
+    description: "Your own identity, or null until `issueMyAccessToken` first creates it.",
+  })
+  myCommunicationIdentity(@Ctx() { identities, caller }: GraphQLContext) {
+    return identities.myIdentity(caller);
+  }
+
+  @Authorized()
+  @Query(() => CommunicationIdentity, {
+    nullable: true,
+    description: "An identity by its ACS id. You may read your own; reading others needs identity:read.",
+  })
+  communicationIdentity(
+    @Arg("id", () => ID, { description: "The ACS identity id (`8:acs:...`)." }) id: string,
+    @Ctx() { identities, caller }: GraphQLContext,
+  ) {
+    return identities.identity(caller, id);
+  }
+
+  @Authorized("identity:read")
+  @Query(() => CommunicationIdentityConnection, {
+    description: "All identities this service manages, oldest first (deleted ones excluded). Needs identity:read.",
+  })
+  async communicationIdentities(@Args() args: ListIdentitiesArgs, @Ctx() { identities, caller }: GraphQLContext) {
+    const page = await identities.identities(caller, args);
+    return { nodes: page.items, pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage } };
+  }
+
+  @Authorized("identity:create")
+  @Mutation(() => CommunicationIdentity, {
+    description:
+      "Creates an ACS identity. With an owner it is idempotent: the owner's existing identity is returned if there is one. Needs identity:create.",
+  })
+  createCommunicationIdentity(
+    @Arg("owner", () => String, { nullable: true, description: "The user (token subject) the identity is for; omit for none." })
+    owner: string | null | undefined,
+    @Ctx() { identities, caller }: GraphQLContext,
+  ) {
+    return identities.createIdentity(caller, owner);
+  }
+
+  @Authorized()
+  @Mutation(() => CommunicationIdentity, {
+    description:
+      "Revokes every token issued so far for the identity; tokens issued afterwards work. Owners may revoke their own; others need token:revoke.",
+  })
+  revokeAccessTokens(
+    @Arg("identityId", () => ID, { description: "The ACS identity id whose tokens to revoke." }) identityId: string,
+    @Ctx() { identities, caller }: GraphQLContext,
+  ) {
+    return identities.revokeAccessTokens(caller, identityId);
+  }
+
+  @Authorized("identity:delete")
+  @Mutation(() => CommunicationIdentity, {
+    description:
+      "Deletes the identity in ACS (its tokens stop working) and marks it deleted here. Safe to retry: a retry completes an interrupted delete. Needs identity:delete.",
+  })
+  deleteCommunicationIdentity(
+    @Arg("identityId", () => ID, { description: "The ACS identity id to delete." }) identityId: string,
+    @Ctx() { identities, caller }: GraphQLContext,
+  ) {
+    return identities.deleteIdentity(caller, identityId);
+  }
+}

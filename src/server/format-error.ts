@@ -1,0 +1,71 @@
+import { unwrapResolverError } from "@apollo/server/errors";
+import type { GraphQLFormattedError } from "graphql";
+import { AppError, ErrorCode } from "../errors";
+
+// Apollo's own codes for requests that never reached a resolver (parse, validation, variable coercion).
+const APOLLO_CLIENT_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+  "BAD_REQUEST",
+]);
+
+/** Stable codes and actionable messages for callers; everything unexpected is masked. */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) {
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: original.code, ...original.details },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === "string" && APOLLO_CLIENT_CODES.has(code)) {
+    return { ...formatted, extensions: { code } };
+  }
+  // Logged with its request id by the error-logging plugin; the caller sees only the id's header name.
+  return {
+    message: "Internal error. Quote the x-request-id response header when reporting it.",
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: ErrorCode.INTERNAL },
+  };
+}
+
+/** True for errors the caller caused or expected; false for the ones worth an operator's look. */
+export function isExpectedError(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) return original.code !== ErrorCode.INTERNAL;
+  const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+  return typeof code === "string" && APOLLO_CLIENT_CODES.has(code);
+}
+
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof AppError) {
+      return {
+        message: original.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: original.code, ...original.details },
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === "string" && APOLLO_CLIENT_CODES.has(code)) {
+      return { ...formatted, extensions: { code } };
+    }
+    const requestId = (error as { requestId?: string }).requestId;
+    logger.error({ err: original, path: formatted.path }, "unexpected error");
+    return {
+      message: `Internal error. It has been logged${requestId ? ` with request id ${requestId}` : ""}.`,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL },
+    };
+  };
+}

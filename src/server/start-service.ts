@@ -1,0 +1,155 @@
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
+import { ApolloServerPluginUsageReporting } from "@apollo/server/plugin/usageReporting";
+import { expressMiddleware } from "@as-integrations/express5";
+import { DefaultAzureCredential } from "@azure/identity";
+import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
+import express from "express";
+import { GraphQLError } from "graphql";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { createAcsBackend } from "../acs";
+import { createBearerVerifier, effectivePolicy, loadOrCreateDevIssuer, loadPolicy, type DevIssuer } from "../auth";
+import type { AppConfig } from "../config";
+import { startEmulator, type RunningEmulator } from "../emulator";
+import { AppError } from "../errors";
+import { IdentityService, type Caller } from "../identity";
+import { createRateLimiter } from "../ratelimit";
+import { buildFederatedSchema } from "../schema/build-schema";
+import type { GraphQLContext } from "../schema/context";
+import { createLoaders } from "../schema/loaders";
+import { openStore, type Store } from "../store";
+import { corsAllowlist, STUDIO_ORIGINS } from "./cors";
+import { formatError } from "./format-error";
+import { healthRoutes } from "./health";
+import { createLogger, type Logger } from "./logger";
+import { createMetrics } from "./metrics";
+import { requestLoggingPlugin } from "./plugins";
+import { requestId } from "./request-id";
+
+export interface RunningService {
+  /** e.g. http://127.0.0.1:4000 */
+  url: string;
+  graphqlUrl: string;
+  /** The in-process ACS emulator, when no real ACS is configured. */
+  emulator: RunningEmulator | undefined;
+  /** The local token issuer, when development tokens are accepted. */
+  devIssuer: DevIssuer | undefined;
+  store: Store;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Starts everything the configuration asks for and serves GraphQL; `close` drains and releases it all. */
+export async function startService(config: AppConfig, options: { logger?: Logger } = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const cleanups: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => logger.warn({ err }, "shutdown step failed"));
+  };
+  try {
+    const policy = loadPolicy(config.policyFile);
+
+    let emulator: RunningEmulator | undefined;
+    if (config.acs.kind === "emulator") {
+      emulator = await startEmulator({ dataDir: path.join(config.dataDir, "emulator") });
+      cleanups.push(() => emulator!.close());
+    }
+    const acsLimits = { timeoutMs: config.acs.timeoutMs, maxRetries: config.acs.maxRetries };
+    const acs =
+      config.acs.kind === "entra"
+        ? createAcsBackend({ endpoint: config.acs.endpoint, credential: new DefaultAzureCredential(), ...acsLimits })
+        : createAcsBackend({
+            connectionString: config.acs.kind === "emulator" ? emulator!.connectionString : config.acs.connectionString,
+            ...acsLimits,
+          });
+
+    const store = await openStore(config.database);
+    cleanups.push(() => store.close());
+    const limiter = createRateLimiter(config.rateLimits, config.redisUrl);
+    cleanups.push(() => limiter.close());
+
+    const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
+    const verifier = createBearerVerifier(config.auth, devIssuer);
+    const identities = new IdentityService({ acs, store: store.identities, audit: store.audit, limiter });
+    const metrics = createMetrics();
+
+    const app = express();
+    app.disable("x-powered-by");
+    const httpServer = http.createServer(app);
+    const apollo = new ApolloServer<GraphQLContext>({
+      schema: await buildFederatedSchema(),
+      formatError,
+      introspection: config.http.introspection,
+      includeStacktraceInErrorResponses: false,
+      validationRules: [maxDepthRule({ n: config.http.maxQueryDepth }), maxAliasesRule({ n: 15 })],
+      apollo: config.apollo,
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+        requestLoggingPlugin(logger, metrics),
+        config.isProduction
+          ? ApolloServerPluginLandingPageProductionDefault({ graphRef: config.apollo?.graphRef, footer: false })
+          : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+        ...(config.apollo
+          ? [
+              // Never variables or headers: they carry bearer tokens and the tokens we mint.
+              ApolloServerPluginUsageReporting<GraphQLContext>({
+                sendVariableValues: { none: true },
+                sendHeaders: { none: true },
+              }),
+            ]
+          : []),
+      ],
+    });
+    await apollo.start();
+    cleanups.push(() => apollo.stop());
+
+    app.use(requestId);
+    app.use(healthRoutes({ database: () => store.ping(), acs: () => acs.ping(), rateLimiter: () => limiter.ping() }, metrics));
+    app.use(
+      "/graphql",
+      corsAllowlist([...config.http.corsOrigins, ...(config.http.corsAllowStudio ? STUDIO_ORIGINS : [])]),
+      express.json({ limit: config.http.maxRequestBytes }),
+      expressMiddleware(apollo, {
+        context: async ({ req, res }) => {
+          let principal;
+          try {
+            principal = await verifier.authenticate(req.headers.authorization);
+          } catch (error) {
+            if (!(error instanceof AppError)) throw error;
+            res.setHeader("www-authenticate", 'Bearer error="invalid_token"');
+            throw new GraphQLError(error.message, {
+              originalError: error,
+              extensions: { code: error.code, http: { status: 401 } },
+            });
+          }
+          const effective = effectivePolicy(policy, principal);
+          const caller: Caller = { subject: principal.subject, effective, requestId: res.locals.requestId };
+          return {
+            requestId: res.locals.requestId,
+            principal,
+            effective,
+            caller,
+            identities,
+            loaders: createLoaders(identities, caller),
+          };
+        },
+      }),
+    );
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(config.port, config.host, resolve);
+    });
+    const { port } = httpServer.address() as AddressInfo;
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    return { url, graphqlUrl: `${url}/graphql`, emulator, devIssuer, store, logger, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+// Per-caller quotas protect the shared ACS budget: RATE_LIMITED with retryAfterSeconds.
+import { redisForTests } from "../support/redis";
+import { startTestService, type TestService } from "../support/service";
+import * as op from "../support/operations";
+
+const codes = (result: { errors: Array<{ code?: string }> }) => result.errors.map((e) => e.code);
+
+describe("in memory (one process)", () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({ RATE_LIMIT_MINT_PER_MINUTE: "3" });
+  });
+  afterAll(() => service?.stop());
+
+  test("a caller over their mint quota gets RATE_LIMITED, others are unaffected", async () => {
+    const alice = await service.as("alice", ["user"]);
+    for (let i = 0; i < 3; i++) expect((await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).errors).toEqual([]);
+    const limited = await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] });
+    expect(codes(limited)).toEqual(["RATE_LIMITED"]);
+    expect(limited.errors[0].extensions.retryAfterSeconds).toBeGreaterThan(0);
+    expect(limited.errors[0].extensions.retryAfterSeconds).toBeLessThanOrEqual(60);
+    const bob = await service.as("bob", ["user"]);
+    expect((await bob.request(op.ISSUE_MY, { scopes: ["CHAT"] })).errors).toEqual([]);
+  });
+});
+
+describe("in Redis (shared by replicas)", () => {
+  const redis = redisForTests();
+  let replicas: TestService[] = [];
+  beforeAll(async () => {
+    const url = await redis.url();
+    if (!url) return;
+    const env = { REDIS_URL: url, RATE_LIMIT_MINT_PER_MINUTE: "4" };
+    replicas = [await startTestService(env), await startTestService(env)];
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await redis.cleanup();
+  });
+
+  test("two replicas enforce one limit", async () => {
+    if (!replicas.length) return redis.skipped("two replicas enforce one limit");
+    const subject = `shared-${Date.now()}`;
+    const clients = await Promise.all(replicas.map((r) => r.as(subject, ["user"])));
+    const outcomes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const result = await clients[i % 2].request(op.ISSUE_MY, { scopes: ["CHAT"] });
+      outcomes.push(result.errors[0]?.code ?? "OK");
+    }
+    expect(outcomes).toEqual(["OK", "OK", "OK", "OK", "RATE_LIMITED", "RATE_LIMITED"]);
+  });
+});

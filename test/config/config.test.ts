@@ -1,0 +1,63 @@
+import { ConfigError, loadConfig } from "../../src/config";
+
+const errorOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+};
+
+test("nothing configured means the embedded default", () => {
+  const config = loadConfig({});
+  expect(config.acs.kind).toBe("emulator");
+  expect(config.database.kind).toBe("embedded");
+  expect(config.port).toBe(4000);
+  expect(config.host).toBe("127.0.0.1");
+  expect(config.auth.devTokens).toBe(true);
+  expect(config.redisUrl).toBeUndefined();
+});
+
+test("real ACS, PostgreSQL, Redis and a real issuer are each one setting away", () => {
+  const config = loadConfig({
+    ACS_CONNECTION_STRING: "endpoint=https://x.communication.azure.com/;accesskey=abc",
+    DATABASE_URL: "postgres://u@db/app",
+    REDIS_URL: "redis://cache:6379",
+    AUTH_ISSUER: "https://login.example.com/tenant/v2.0",
+    AUTH_AUDIENCE: "api://acs-identity-graph",
+    AUTH_ALGORITHMS: "RS256, ES256",
+    NODE_ENV: "production",
+  });
+  expect(config.acs.kind).toBe("connectionString");
+  expect(config.database).toMatchObject({ kind: "postgres", url: "postgres://u@db/app" });
+  expect(config.auth).toMatchObject({ algorithms: ["RS256", "ES256"], devTokens: false });
+  expect(config.http.introspection).toBe(false);
+});
+
+test.each([
+  [{ PORT: "70000" }, "PORT"],
+  [{ PORT: "abc" }, "PORT"],
+  [{ ACS_CONNECTION_STRING: "https://x" }, "ACS_CONNECTION_STRING"],
+  [{ ACS_ENDPOINT: "ftp://x" }, "ACS_ENDPOINT"],
+  [{ ACS_CONNECTION_STRING: "endpoint=https://x/;accesskey=a", ACS_ENDPOINT: "https://x" }, "ACS_ENDPOINT"],
+  [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
+  [{ REDIS_URL: "http://x" }, "REDIS_URL"],
+  [{ AUTH_ISSUER: "https://issuer" }, "AUTH_AUDIENCE"],
+  [{ AUTH_ALGORITHMS: "none" }, "AUTH_ALGORITHMS"],
+  [{ AUTH_ALGORITHMS: "HS256" }, "AUTH_ALGORITHMS"],
+  [{ NODE_ENV: "production" }, "AUTH_ISSUER"],
+  [{ NODE_ENV: "production", AUTH_JWKS_URL: "https://i/jwks", AUTH_AUDIENCE: "a", AUTH_ALLOW_DEV_TOKENS: "true" }, "AUTH_ALLOW_DEV_TOKENS"],
+  [{ RATE_LIMIT_MINT_PER_MINUTE: "0" }, "RATE_LIMIT_MINT_PER_MINUTE"],
+  [{ CORS_ORIGINS: "https://ok.example, not a url" }, "CORS_ORIGINS"],
+  [{ APOLLO_KEY: "service:x" }, "APOLLO_GRAPH_REF"],
+  [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+])("a bad setting stops start-up naming it: %j", (env, setting) => {
+  expect(errorOf(env)).toContain(setting);
+});
+
+test("secrets never appear in configuration errors", () => {
+  const message = errorOf({ ACS_CONNECTION_STRING: "endpoint=https://x/;accesskey=SECRETKEY", ACS_ENDPOINT: "https://x" });
+  expect(message).not.toContain("SECRETKEY");
+});

@@ -1,0 +1,46 @@
+// A real GraphQL client (Apollo Client over HTTP) for end-to-end tests, with results flattened to
+// { data, errors } so tests can assert on error codes.
+import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, type DocumentNode } from "@apollo/client";
+import { parse } from "graphql";
+
+export interface GraphQLResult<T = Record<string, unknown>> {
+  data: T | null;
+  errors: Array<{ message: string; code: string | undefined; extensions: Record<string, unknown> }>;
+}
+
+export interface TestClient {
+  request<T = Record<string, any>>(source: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
+}
+
+export function graphqlClient(url: string, bearerToken?: string): TestClient {
+  const client = new ApolloClient({
+    link: new HttpLink({ uri: url, headers: bearerToken ? { authorization: `Bearer ${bearerToken}` } : {} }),
+    cache: new InMemoryCache({ addTypename: false } as never),
+    defaultOptions: { query: { fetchPolicy: "no-cache" }, mutate: { fetchPolicy: "no-cache" } },
+  });
+  return {
+    async request<T>(source: string, variables: Record<string, unknown> = {}) {
+      const document: DocumentNode = parse(source);
+      const isMutation = document.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === "mutation");
+      const result = isMutation
+        ? await client.mutate<T>({ mutation: document, variables, errorPolicy: "all" })
+        : await client.query<T>({ query: document, variables, errorPolicy: "all" });
+      const error = result.error;
+      const graphQLErrors = CombinedGraphQLErrors.is(error) ? error.errors : [];
+      if (error && !CombinedGraphQLErrors.is(error)) {
+        // A transport-level failure (e.g. HTTP 401 with a GraphQL body) still carries the errors.
+        const body = (error as { result?: { errors?: typeof graphQLErrors } }).result;
+        if (body?.errors) graphQLErrors.push(...body.errors);
+        else throw error;
+      }
+      return {
+        data: (result.data as T | undefined) ?? null,
+        errors: graphQLErrors.map((e) => ({
+          message: e.message,
+          code: e.extensions?.code as string | undefined,
+          extensions: (e.extensions ?? {}) as Record<string, unknown>,
+        })),
+      };
+    },
+  };
+}
