@@ -41,12 +41,31 @@ export class IdentityService {
 
   /** The common path: get or create the caller's own identity, then mint a token for it. */
   async issueMyAccessToken(caller: Caller, scopes: AcsScope[], expiresInMinutes?: number | null): Promise<MintedToken> {
+    return this.issueUserAccessToken(caller, this.requireSubject(caller), scopes, expiresInMinutes);
+  }
+
+  /**
+   * Mints for a user of the graph, keyed by their id (the identity owner), creating their identity on
+   * first use. For yourself it needs mint:self; for anyone else, mint:any and identity:create.
+   */
+  async issueUserAccessToken(
+    caller: Caller,
+    userId: string,
+    scopes: AcsScope[],
+    expiresInMinutes?: number | null,
+  ): Promise<MintedToken> {
     return this.audited(caller, { action: "token.issue", scopes }, async (audit) => {
-      const subject = this.requireSubject(caller);
-      this.require(caller, ["mint:self", "mint:any"], "Minting a token for yourself");
+      this.requireSubject(caller);
+      assertOwner(userId, "userId");
+      if (userId === caller.subject) {
+        this.require(caller, ["mint:self", "mint:any"], "Minting a token for yourself");
+      } else {
+        this.require(caller, ["mint:any"], "Minting tokens for another user");
+        this.require(caller, ["identity:create"], "Creating identities for another user");
+      }
       const minutes = this.tokenRequest(caller, scopes, expiresInMinutes);
-      await this.deps.limiter.consume("mint", subject);
-      const { record } = await this.getOrCreateOwned(subject, subject);
+      await this.deps.limiter.consume("mint", actorOf(caller));
+      const { record } = await this.getOrCreateOwned(userId, actorOf(caller));
       audit.identityId = record.id;
       return this.mint(record, scopes, minutes);
     });

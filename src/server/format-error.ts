@@ -1,5 +1,4 @@
-import { unwrapResolverError } from "@apollo/server/errors";
-import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { AppError, ErrorCode } from "../errors";
 
 // Apollo's own codes for requests that never reached a resolver (parse, validation, variable coercion).
@@ -13,9 +12,16 @@ const APOLLO_CLIENT_CODES = new Set([
   "BAD_REQUEST",
 ]);
 
+/** The error a resolver or the context function threw, beneath GraphQL's wrapping. */
+export function rootCause(error: unknown): unknown {
+  let current = error;
+  while (current instanceof GraphQLError && current.originalError) current = current.originalError;
+  return current;
+}
+
 /** Stable codes and actionable messages for callers; everything unexpected is masked. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const original = rootCause(error);
   if (original instanceof AppError) {
     return {
       message: original.message,
@@ -39,33 +45,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 
 /** True for errors the caller caused or expected; false for the ones worth an operator's look. */
 export function isExpectedError(error: unknown): boolean {
-  const original = unwrapResolverError(error);
+  const original = rootCause(error);
   if (original instanceof AppError) return original.code !== ErrorCode.INTERNAL;
   const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
   return typeof code === "string" && APOLLO_CLIENT_CODES.has(code);
-}
-
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
-    if (original instanceof AppError) {
-      return {
-        message: original.message,
-        locations: formatted.locations,
-        path: formatted.path,
-        extensions: { code: original.code, ...original.details },
-      };
-    }
-    const code = formatted.extensions?.code;
-    if (typeof code === "string" && APOLLO_CLIENT_CODES.has(code)) {
-      return { ...formatted, extensions: { code } };
-    }
-    const requestId = (error as { requestId?: string }).requestId;
-    logger.error({ err: original, path: formatted.path }, "unexpected error");
-    return {
-      message: `Internal error. It has been logged${requestId ? ` with request id ${requestId}` : ""}.`,
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: { code: ErrorCode.INTERNAL },
-    };
-  };
 }

@@ -1,8 +1,7 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import { unwrapResolverError } from "@apollo/server/errors";
 import { AppError } from "../errors";
 import type { GraphQLContext } from "../schema/context";
-import { isExpectedError } from "./format-error";
+import { isExpectedError, rootCause } from "./format-error";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 
@@ -16,14 +15,14 @@ export function requestLoggingPlugin(logger: Logger, metrics: Metrics): ApolloSe
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
             if (isExpectedError(error)) continue;
-            const original = unwrapResolverError(error);
+            const original = rootCause(error);
             log.error({ err: original instanceof AppError ? { code: original.code, cause: original.cause } : original }, "operation failed");
           }
         },
         async willSendResponse({ operation, errors }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const code = errors?.length
-            ? String((unwrapResolverError(errors[0]) as AppError).code ?? errors[0].extensions?.code ?? "INTERNAL")
+            ? String((rootCause(errors[0]) as AppError).code ?? errors[0].extensions?.code ?? "INTERNAL")
             : "OK";
           const type = operation?.operation ?? "unknown";
           metrics.observeOperation(type, code, seconds);

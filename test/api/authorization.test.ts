@@ -46,7 +46,7 @@ describe("callers without a valid bearer token", () => {
       body: JSON.stringify({ query: "{ viewer { authenticated } }" }),
     });
     expect(response.status).toBe(401);
-    const body = await response.json();
+    const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
     expect(body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
     expect(JSON.stringify(body)).not.toContain("not-a-jwt");
   });
@@ -59,7 +59,9 @@ describe("callers without a valid bearer token", () => {
       body: JSON.stringify({ query: "{ viewer { authenticated } }" }),
     });
     expect(response.status).toBe(401);
-    expect((await response.json()).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe(
+      "UNAUTHENTICATED",
+    );
   });
 
   test("a token signed by another key is refused", async () => {

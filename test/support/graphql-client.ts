@@ -26,7 +26,7 @@ export function graphqlClient(url: string, bearerToken?: string): TestClient {
         ? await client.mutate<T>({ mutation: document, variables, errorPolicy: "all" })
         : await client.query<T>({ query: document, variables, errorPolicy: "all" });
       const error = result.error;
-      const graphQLErrors = CombinedGraphQLErrors.is(error) ? error.errors : [];
+      const graphQLErrors = [...(CombinedGraphQLErrors.is(error) ? error.errors : [])];
       if (error && !CombinedGraphQLErrors.is(error)) {
         // A transport-level failure (e.g. HTTP 401 with a GraphQL body) still carries the errors.
         const body = (error as { result?: { errors?: typeof graphQLErrors } }).result;

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig, type AppConfig } from "../../src/config";
 import { startService, type RunningService } from "../../src/server/start-service";
-import { createLogger } from "../../src/server/logger";
+import { createLogger, type Logger } from "../../src/server/logger";
 import { graphqlClient, type TestClient } from "./graphql-client";
 
 export interface TestService extends RunningService {
@@ -19,12 +19,14 @@ export interface TestService extends RunningService {
 
 export async function startTestService(
   env: Record<string, string> = {},
-  options: { database?: AppConfig["database"]; dataDir?: string } = {},
+  options: { database?: AppConfig["database"]; dataDir?: string; logger?: Logger } = {},
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "acs-identity-graph-"));
   const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
   config.database = options.database ?? { kind: "embedded", dir: "memory://" };
-  const service = await startService(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent") });
+  const service = await startService(config, {
+    logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
+  });
   const tokenFor = (subject: string, roles: string[], ttlSeconds = 600) => {
     if (!service.devIssuer) throw new Error("development tokens are off in this configuration");
     return service.devIssuer.sign({ sub: subject, roles, ttlSeconds });

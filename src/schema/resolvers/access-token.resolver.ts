@@ -1,5 +1,6 @@
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Resolver } from "type-graphql";
+import { Arg, Ctx, ID, Int, Mutation, Resolver } from "type-graphql";
 import type { MintedToken } from "../../identity";
+import { Guard } from "../guard";
 import type { GraphQLContext } from "../context";
 import { AccessToken } from "../types/access-token";
 import { TokenScope, toAcsScopes, toTokenScopes } from "../types/token-scope";
@@ -12,7 +13,7 @@ const toAccessToken = (minted: MintedToken): AccessToken => ({ ...minted, scopes
 
 @Resolver(() => AccessToken)
 export class AccessTokenResolver {
-  @Authorized("mint:self", "mint:any")
+  @Guard("mint:self", "mint:any")
   @Mutation(() => AccessToken, {
     description:
       "The common path for apps: returns a fresh token for your own identity, creating the identity on first use. Use it as `tokenRefresher`.",
@@ -25,7 +26,22 @@ export class AccessTokenResolver {
     return toAccessToken(await identities.issueMyAccessToken(caller, toAcsScopes(scopes), expiresInMinutes));
   }
 
-  @Authorized("mint:self", "mint:any")
+  @Guard("mint:self", "mint:any")
+  @Mutation(() => AccessToken, {
+    description:
+      "Issues a token for a user of the graph by their id (the `User.id` the identity belongs to), creating their identity on first use. Your own id needs mint:self; another user's needs mint:any and identity:create.",
+  })
+  async issueUserAccessToken(
+    @Arg("userId", () => ID, { description: "The user's id: the `sub` of their bearer token and the identity's owner." })
+    userId: string,
+    @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
+    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC }) expiresInMinutes: number | null,
+    @Ctx() { identities, caller }: GraphQLContext,
+  ) {
+    return toAccessToken(await identities.issueUserAccessToken(caller, userId, toAcsScopes(scopes), expiresInMinutes));
+  }
+
+  @Guard("mint:self", "mint:any")
   @Mutation(() => AccessToken, {
     description: "Issues a token for an identity. Your own needs mint:self; any other needs mint:any.",
   })
@@ -38,7 +54,7 @@ export class AccessTokenResolver {
     return toAccessToken(await identities.issueAccessToken(caller, identityId, toAcsScopes(scopes), expiresInMinutes));
   }
 
-  @Authorized("identity:create")
+  @Guard("identity:create")
   @Mutation(() => AccessToken, {
     description:
       "Creates an identity (or reuses the owner's) and issues its first token in one call. Needs identity:create and mint:any.",

@@ -1,4 +1,5 @@
-import { Args, ArgsType, Authorized, Ctx, Field, ID, Int, Query, Resolver } from "type-graphql";
+import { Args, ArgsType, Ctx, Field, ID, Int, Query, Resolver } from "type-graphql";
+import { Guard } from "../guard";
 import type { GraphQLContext } from "../context";
 import { AuditEvent } from "../types/audit-event";
 import { AuditEventConnection } from "../types/connections";
@@ -21,7 +22,7 @@ class ListAuditArgs {
 
 @Resolver(() => AuditEvent)
 export class AuditEventResolver {
-  @Authorized("audit:read")
+  @Guard("audit:read")
   @Query(() => AuditEventConnection, { description: "The audit trail, newest first. Needs audit:read." })
   async auditEvents(@Args() args: ListAuditArgs, @Ctx() { identities, caller }: GraphQLContext) {
     const page = await identities.auditEvents(caller, args);

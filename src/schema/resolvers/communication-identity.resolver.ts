@@ -1,4 +1,5 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Args, ArgsType, Ctx, Field, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Guard } from "../guard";
 import type { GraphQLContext } from "../context";
 import { CommunicationIdentity } from "../types/communication-identity";
 import { CommunicationIdentityConnection } from "../types/connections";
@@ -17,7 +18,7 @@ class ListIdentitiesArgs {
 
 @Resolver(() => CommunicationIdentity)
 export class CommunicationIdentityResolver {
-  @Authorized()
+  @Guard()
   @Query(() => CommunicationIdentity, {
     nullable: true,
     description: "Your own identity, or null until `issueMyAccessToken` first creates it.",
@@ -26,7 +27,7 @@ export class CommunicationIdentityResolver {
     return identities.myIdentity(caller);
   }
 
-  @Authorized()
+  @Guard()
   @Query(() => CommunicationIdentity, {
     nullable: true,
     description: "An identity by its ACS id. You may read your own; reading others needs identity:read.",
@@ -38,7 +39,7 @@ export class CommunicationIdentityResolver {
     return identities.identity(caller, id);
   }
 
-  @Authorized("identity:read")
+  @Guard("identity:read")
   @Query(() => CommunicationIdentityConnection, {
     description: "All identities this service manages, oldest first (deleted ones excluded). Needs identity:read.",
   })
@@ -47,7 +48,7 @@ export class CommunicationIdentityResolver {
     return { nodes: page.items, pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage } };
   }
 
-  @Authorized("identity:create")
+  @Guard("identity:create")
   @Mutation(() => CommunicationIdentity, {
     description:
       "Creates an ACS identity. With an owner it is idempotent: the owner's existing identity is returned if there is one. Needs identity:create.",
@@ -60,7 +61,7 @@ export class CommunicationIdentityResolver {
     return identities.createIdentity(caller, owner);
   }
 
-  @Authorized()
+  @Guard()
   @Mutation(() => CommunicationIdentity, {
     description:
       "Revokes every token issued so far for the identity; tokens issued afterwards work. Owners may revoke their own; others need token:revoke.",
@@ -72,7 +73,7 @@ export class CommunicationIdentityResolver {
     return identities.revokeAccessTokens(caller, identityId);
   }
 
-  @Authorized("identity:delete")
+  @Guard("identity:delete")
   @Mutation(() => CommunicationIdentity, {
     description:
       "Deletes the identity in ACS (its tokens stop working) and marks it deleted here. Safe to retry: a retry completes an interrupted delete. Needs identity:delete.",

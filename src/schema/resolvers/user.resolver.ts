@@ -1,11 +1,12 @@
-import { Authorized, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import { Guard } from "../guard";
 import type { GraphQLContext } from "../context";
 import { CommunicationIdentity } from "../types/communication-identity";
 import { User } from "../types/user";
 
 @Resolver(() => User)
 export class UserResolver {
-  @Authorized()
+  @Guard()
   @FieldResolver(() => CommunicationIdentity, {
     nullable: true,
     description:

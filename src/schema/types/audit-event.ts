@@ -1,6 +1,7 @@
-import { Field, ID, ObjectType } from "type-graphql";
+import { Directive, Field, ID, ObjectType } from "type-graphql";
 import { TokenScope } from "./token-scope";
 
+@Directive("@authenticated")
 @ObjectType({ description: "One recorded action on an identity or its tokens. Never contains a token." })
 export class AuditEvent {
   @Field(() => ID, { description: "The event's id." })

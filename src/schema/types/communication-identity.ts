@@ -1,6 +1,7 @@
 import { Directive, Field, ID, ObjectType } from "type-graphql";
 
 @Directive('@key(fields: "id")')
+@Directive("@authenticated")
 @ObjectType({ description: "An Azure Communication Services user identity managed by this service." })
 export class CommunicationIdentity {
   @Field(() => ID, {

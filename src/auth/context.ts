@@ -1,0 +1,8 @@
+import type { EffectivePolicy } from "./policy";
+import type { Principal } from "./principal";
+
+/** What the auth checker needs from the request context. */
+export interface AuthContext {
+  principal: Principal;
+  effective: EffectivePolicy;
+}

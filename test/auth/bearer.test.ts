@@ -1,0 +1,147 @@
+// Bearer token verification against the attacks its users worry about, with a real JWKS and OIDC
+// discovery served over HTTP.
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
+import { mkdtempSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { createBearerVerifier, loadOrCreateDevIssuer, readRoles, type BearerVerifier } from "../../src/auth";
+import { loadConfig } from "../../src/config";
+import { AppError } from "../../src/errors";
+
+let server: http.Server;
+let issuer: string;
+let rsa: Awaited<ReturnType<typeof generateKeyPair>>;
+let discoveryIssuer = "";
+const AUDIENCE = "api://acs-identity-graph";
+
+beforeAll(async () => {
+  rsa = await generateKeyPair("RS256", { extractable: true });
+  const jwk = { ...(await exportJWK(rsa.publicKey)), kid: "k1", alg: "RS256", use: "sig" };
+  server = http.createServer((req, res) => {
+    res.setHeader("content-type", "application/json");
+    if (req.url === "/.well-known/openid-configuration") {
+      res.end(JSON.stringify({ issuer: discoveryIssuer || issuer, jwks_uri: `${issuer}/jwks` }));
+    } else if (req.url === "/jwks") res.end(JSON.stringify({ keys: [jwk] }));
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const verifier = (env: Record<string, string> = {}) =>
+  createBearerVerifier(loadConfig({ AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE, ...env }).auth);
+
+async function token(claims: JWTPayload = {}, options: { alg?: string; kid?: string; key?: CryptoKey | Uint8Array; omit?: string[] } = {}) {
+  const body: JWTPayload = { sub: "alice", roles: ["user"], iss: issuer, aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 300, ...claims };
+  for (const name of options.omit ?? []) delete body[name];
+  return new SignJWT(body).setProtectedHeader({ alg: options.alg ?? "RS256", kid: options.kid ?? "k1" }).sign(options.key ?? rsa.privateKey);
+}
+
+async function refusal(v: BearerVerifier, header: string) {
+  try {
+    await v.authenticate(header);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe("UNAUTHENTICATED");
+    expect((error as AppError).message).not.toContain(header.slice(7, 40));
+    return (error as AppError).message;
+  }
+  throw new Error("the token was accepted");
+}
+
+test("a valid token from the discovered issuer yields the subject and roles", async () => {
+  expect(await verifier().authenticate(`Bearer ${await token()}`)).toEqual({ subject: "alice", roles: ["user"] });
+});
+
+test("no header is the anonymous caller", async () => {
+  expect(await verifier().authenticate(undefined)).toEqual({ subject: null, roles: [] });
+});
+
+describe("refused tokens", () => {
+  const unsigned = () => {
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    return `${encode({ alg: "none" })}.${encode({ sub: "alice", iss: issuer, aud: AUDIENCE, exp: 9999999999 })}.`;
+  };
+  test.each<[string, () => Promise<string>]>([
+    ["wrong scheme", async () => `Basic ${await token()}`],
+    ["garbage", async () => "Bearer garbage"],
+    ["alg none", async () => `Bearer ${unsigned()}x`],
+    ["HS256 signed with the public key (algorithm confusion)", async () => {
+      const publicPem = Buffer.from(JSON.stringify(await exportJWK(rsa.publicKey)));
+      return `Bearer ${await token({}, { alg: "HS256", key: new Uint8Array(publicPem) })}`;
+    }],
+    ["wrong issuer", async () => `Bearer ${await token({ iss: "https://evil.example" })}`],
+    ["wrong audience", async () => `Bearer ${await token({ aud: "someone-else" })}`],
+    ["expired", async () => `Bearer ${await token({ exp: Math.floor(Date.now() / 1000) - 120 })}`],
+    ["not yet valid", async () => `Bearer ${await token({ nbf: Math.floor(Date.now() / 1000) + 600 })}`],
+    ["no exp", async () => `Bearer ${await token({}, { omit: ["exp"] })}`],
+    ["no sub", async () => `Bearer ${await token({}, { omit: ["sub"] })}`],
+    ["empty sub", async () => `Bearer ${await token({ sub: "" })}`],
+    ["unknown kid", async () => `Bearer ${await token({}, { kid: "other" })}`],
+    ["signed by another key", async () => `Bearer ${await token({}, { key: (await generateKeyPair("RS256")).privateKey })}`],
+  ])("%s", async (_name, header) => {
+    await refusal(verifier(), await header());
+  });
+
+  test("an algorithm outside the allowlist", async () => {
+    await refusal(verifier({ AUTH_ALGORITHMS: "ES256" }), `Bearer ${await token()}`);
+  });
+
+  test("a discovery document naming another issuer", async () => {
+    discoveryIssuer = "https://impostor.example";
+    try {
+      await expect(verifier().authenticate(`Bearer ${await token()}`)).rejects.toThrow(/another issuer/);
+    } finally {
+      discoveryIssuer = "";
+    }
+  });
+});
+
+test("AUTH_JWKS_URL works without discovery", async () => {
+  const v = createBearerVerifier(loadConfig({ AUTH_JWKS_URL: `${issuer}/jwks`, AUTH_AUDIENCE: AUDIENCE }).auth);
+  expect((await v.authenticate(`Bearer ${await token()}`)).subject).toBe("alice");
+});
+
+test.each([
+  ["roles", { roles: ["a", "b"] }, ["a", "b"]],
+  ["roles", { roles: "a b,c" }, ["a", "b", "c"]],
+  ["realm_access.roles", { realm_access: { roles: ["admin"] } }, ["admin"]],
+  ["https://example.com/roles", { "https://example.com/roles": ["guest"] }, ["guest"]],
+  ["roles", {}, []],
+  ["roles", { roles: [1, "ok", null] }, ["ok"]],
+])("roles from claim %s in %j", (claim, payload, roles) => {
+  expect(readRoles(payload as JWTPayload, claim)).toEqual(roles);
+});
+
+describe("the development issuer", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "dev-issuer-"));
+
+  test("keeps its key across loads, and its tokens verify", async () => {
+    const first = await loadOrCreateDevIssuer(dir);
+    const second = await loadOrCreateDevIssuer(dir);
+    expect(second.publicJwks).toEqual(first.publicJwks);
+    const v = createBearerVerifier(loadConfig({ DATA_DIR: dir }).auth, second);
+    expect(await v.authenticate(`Bearer ${await first.sign({ sub: "dev", roles: ["admin"] })}`)).toEqual({ subject: "dev", roles: ["admin"] });
+  });
+
+  test("its tokens are refused when development tokens are off", async () => {
+    const devIssuer = await loadOrCreateDevIssuer(dir);
+    const v = createBearerVerifier(loadConfig({ AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE }).auth, devIssuer);
+    await refusal(v, `Bearer ${await devIssuer.sign({ sub: "dev", roles: ["admin"] })}`);
+  });
+
+  test("the token CLI prints a working token, and refuses in production", async () => {
+    const { main } = await import("../../src/auth/cli-token");
+    const lines: string[] = [];
+    expect(await main(["--sub", "alice", "--roles", "user,guest"], { DATA_DIR: dir }, (l) => lines.push(l))).toBe(0);
+    const v = createBearerVerifier(loadConfig({ DATA_DIR: dir }).auth, await loadOrCreateDevIssuer(dir));
+    expect(await v.authenticate(`Bearer ${lines[0]}`)).toEqual({ subject: "alice", roles: ["user", "guest"] });
+    const refused: string[] = [];
+    const env = { DATA_DIR: dir, NODE_ENV: "production", AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE };
+    expect(await main(["--sub", "alice"], env, (l) => refused.push(l))).toBe(2);
+    expect(refused[0]).toMatch(/production/);
+  });
+});
