@@ -83,6 +83,7 @@ export async function startService(config: AppConfig, options: { logger?: Logger
     const apollo = new ApolloServer<GraphQLContext>({
       schema: await buildFederatedSchema(),
       formatError,
+      logger,
       introspection: config.http.introspection,
       includeStacktraceInErrorResponses: false,
       validationRules: [maxDepthRule({ n: config.http.maxQueryDepth }), maxAliasesRule({ n: 15 })],

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createBearerVerifier, loadOrCreateDevIssuer, readRoles, type BearerVerifier } from "../../src/auth";
+import { main } from "../../src/auth/cli-token";
 import { loadConfig } from "../../src/config";
 import { AppError } from "../../src/errors";
 
@@ -34,7 +35,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const verifier = (env: Record<string, string> = {}) =>
   createBearerVerifier(loadConfig({ AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE, ...env }).auth);
 
-async function token(claims: JWTPayload = {}, options: { alg?: string; kid?: string; key?: CryptoKey | Uint8Array; omit?: string[] } = {}) {
+async function token(claims: JWTPayload = {}, options: { alg?: string; kid?: string; key?: Parameters<SignJWT["sign"]>[0]; omit?: string[] } = {}) {
   const body: JWTPayload = { sub: "alice", roles: ["user"], iss: issuer, aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 300, ...claims };
   for (const name of options.omit ?? []) delete body[name];
   return new SignJWT(body).setProtectedHeader({ alg: options.alg ?? "RS256", kid: options.kid ?? "k1" }).sign(options.key ?? rsa.privateKey);
@@ -134,7 +135,6 @@ describe("the development issuer", () => {
   });
 
   test("the token CLI prints a working token, and refuses in production", async () => {
-    const { main } = await import("../../src/auth/cli-token");
     const lines: string[] = [];
     expect(await main(["--sub", "alice", "--roles", "user,guest"], { DATA_DIR: dir }, (l) => lines.push(l))).toBe(0);
     const v = createBearerVerifier(loadConfig({ DATA_DIR: dir }).auth, await loadOrCreateDevIssuer(dir));

@@ -34,7 +34,7 @@ export function graphqlClient(url: string, bearerToken?: string): TestClient {
         else throw error;
       }
       return {
-        data: (result.data as T | undefined) ?? null,
+        data: (stripTypename(result.data) as T | undefined) ?? null,
         errors: graphQLErrors.map((e) => ({
           message: e.message,
           code: e.extensions?.code as string | undefined,
@@ -43,4 +43,13 @@ export function graphqlClient(url: string, bearerToken?: string): TestClient {
       };
     },
   };
+}
+
+// Apollo Client adds __typename to every selection; tests compare against what they asked for.
+function stripTypename(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripTypename);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).filter(([key]) => key !== "__typename").map(([key, v]) => [key, stripTypename(v)]));
+  }
+  return value;
 }
