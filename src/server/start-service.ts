@@ -7,7 +7,7 @@ import { DefaultAzureCredential } from "@azure/identity";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import express from "express";
-import { GraphQLError } from "graphql";
+import { GraphQLError, type ValidationContext } from "graphql";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -29,6 +29,12 @@ import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { requestLoggingPlugin } from "./plugins";
 import { requestId } from "./request-id";
+
+// Report limit violations as validation errors (GRAPHQL_VALIDATION_FAILED) instead of throwing.
+function queryLimits(maxDepth: number) {
+  const report = { propagateOnRejection: false, onReject: [(context: ValidationContext, error: GraphQLError) => context.reportError(error)] };
+  return [maxDepthRule({ n: maxDepth, ...report }), maxAliasesRule({ n: 15, ...report })];
+}
 
 export interface RunningService {
   /** e.g. http://127.0.0.1:4000 */
@@ -86,7 +92,7 @@ export async function startService(config: AppConfig, options: { logger?: Logger
       logger,
       introspection: config.http.introspection,
       includeStacktraceInErrorResponses: false,
-      validationRules: [maxDepthRule({ n: config.http.maxQueryDepth }), maxAliasesRule({ n: 15 })],
+      validationRules: queryLimits(config.http.maxQueryDepth),
       apollo: config.apollo,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),

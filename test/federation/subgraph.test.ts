@@ -17,7 +17,7 @@ const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on 
 
 test("_service returns the subgraph SDL", async () => {
   const { data } = await service.anonymous().request(`{ _service { sdl } }`);
-  expect(data!._service.sdl).toContain('type CommunicationIdentity @key(fields: "id")');
+  expect(data!._service.sdl).toMatch(/type CommunicationIdentity\s+@key\(fields: "id"\)\s+@authenticated/);
   expect(data!._service.sdl).toContain("@link");
 });
 

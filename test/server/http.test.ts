@@ -47,7 +47,7 @@ describe("in development", () => {
   test("the landing page is Apollo Sandbox", async () => {
     const response = await fetch(service.graphqlUrl, { headers: { accept: "text/html" } });
     expect(response.status).toBe(200);
-    expect(await response.text()).toMatch(/sandbox/i);
+    expect(await response.text()).toMatch(/new window\.EmbeddedSandbox\(/);
   });
 
   test("health, readiness and metrics answer, and every response carries a request id", async () => {
@@ -101,7 +101,7 @@ describe("in production", () => {
 
   test("there is no Sandbox, no introspection, and no development tokens", async () => {
     const page = await (await fetch(service.graphqlUrl, { headers: { accept: "text/html" } })).text();
-    expect(page).not.toMatch(/embeddable-sandbox/i);
+    expect(page).not.toMatch(/EmbeddedSandbox\(/);
     const introspection = await fetch(service.graphqlUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },
