@@ -32,7 +32,7 @@ import { requestId } from "./request-id";
 
 // Report limit violations as validation errors (GRAPHQL_VALIDATION_FAILED) instead of throwing.
 function queryLimits(maxDepth: number) {
-  const report = { propagateOnRejection: false, onReject: [(context: ValidationContext, error: GraphQLError) => context.reportError(error)] };
+  const report = { propagateOnRejection: false, onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)] };
   return [maxDepthRule({ n: maxDepth, ...report }), maxAliasesRule({ n: 15, ...report })];
 }
 

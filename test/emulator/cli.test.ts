@@ -1,0 +1,38 @@
+// `npm run emulator`: prints its connection string first, and the real SDK runs the quickstart on it.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { validateEmulatorToken } from "../../src/emulator/admin-client";
+import { builtFile } from "../support/build";
+import { sdkClient } from "../support/emulator";
+
+test("the standalone emulator prints its connection string, serves the quickstart, and stops on SIGTERM", async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "emulator-cli-"));
+  const child = spawn(process.execPath, [builtFile("src/emulator/cli.js"), "--port", "0", "--data-dir", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once("line", resolve);
+      child.once("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
+    });
+    expect(firstLine).toMatch(/^endpoint=http:\/\/127\.0\.0\.1:\d+\/;accesskey=[A-Za-z0-9+/=]+$/);
+    const endpoint = /^endpoint=([^;]+);/.exec(firstLine)![1];
+
+    const client = sdkClient(firstLine);
+    const user = await client.createUser();
+    const { token } = await client.getToken(user, ["chat", "voip"]);
+    expect(await validateEmulatorToken(endpoint, token)).toMatchObject({ valid: true });
+    await client.revokeTokens(user);
+    expect(await validateEmulatorToken(endpoint, token)).toMatchObject({ valid: false, reason: "revoked" });
+    await client.deleteUser(user);
+    expect(await validateEmulatorToken(endpoint, token)).toMatchObject({ valid: false, reason: "identity_deleted" });
+
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);

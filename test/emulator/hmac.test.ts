@@ -1,0 +1,84 @@
+// Raw HTTP against the emulator's HMAC check: every way a signature can be wrong gets 401 Denied with
+// the service's error body; an identical replay (what the SDK's retries send) is accepted.
+import { startEmulator, type RunningEmulator } from "../../src/emulator";
+import { send, signedRequest, type RawRequest } from "../support/emulator";
+
+let emulator: RunningEmulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(() => emulator?.close());
+
+const CREATE: RawRequest = { method: "POST", pathAndQuery: "/identities?api-version=2023-10-01", body: "" };
+const DENIED = { error: { code: "Denied", message: "Denied by the resource provider." } };
+const sign = (request = CREATE, date?: Date, key = emulator.accessKey) => signedRequest(emulator.endpoint, key, request, date);
+
+test("a correctly signed empty-body create succeeds with the service's headers", async () => {
+  const response = await send(sign());
+  expect(response.status).toBe(201);
+  expect(Object.keys(response.json!)).toEqual(["identity"]);
+  expect(response.headers.get("api-supported-versions")).toContain("2023-10-01");
+  expect(response.headers.get("x-ms-client-request-id")).toBe("raw-test-request");
+  expect(response.headers.get("ms-cv")).toBeTruthy();
+  expect(response.headers.get("x-processing-time")).toMatch(/^\d+ms$/);
+});
+
+test("an identical replay is accepted (SDK retries resend the same signature)", async () => {
+  const signed = sign();
+  expect((await send(signed)).status).toBe(201);
+  expect((await send(signed)).status).toBe(201);
+});
+
+test.each<[string, () => Promise<Awaited<ReturnType<typeof send>>>]>([
+  ["a wrong key", () => send(sign(CREATE, undefined, Buffer.from("not the key").toString("base64")))],
+  ["a tampered body", () => send(sign({ ...CREATE, body: '{"createTokenWithScopes":["chat"]}' }), { body: '{"createTokenWithScopes":["voip"]}' })],
+  ["a tampered path", async () => {
+    const signed = sign({ method: "POST", pathAndQuery: `/identities/${encodeURIComponent(`8:acs:${emulator.resourceId}_a`)}/:revokeAccessTokens?api-version=2023-10-01` });
+    return send(signed, { url: signed.url.replace("_a/", "_b/") });
+  }],
+  ["a tampered query", async () => {
+    const signed = sign();
+    return send(signed, { url: signed.url.replace("2023-10-01", "2022-10-01") });
+  }],
+  ["no Authorization header", () => send(sign({ ...CREATE, headers: { authorization: undefined } }))],
+  ["a malformed Authorization header", () => send(sign({ ...CREATE, headers: { authorization: "HMAC-SHA256 Signature=abc" } }))],
+  ["a Bearer Authorization header", () => send(sign({ ...CREATE, headers: { authorization: "Bearer abc.def.ghi" } }))],
+  ["no x-ms-date", () => send(sign({ ...CREATE, headers: { "x-ms-date": undefined } }))],
+  ["an unparseable x-ms-date", () => send(sign({ ...CREATE, headers: { "x-ms-date": "yesterday" } }))],
+  ["no x-ms-content-sha256", () => send(sign({ ...CREATE, headers: { "x-ms-content-sha256": undefined } }))],
+  ["a date 20 minutes old", () => send(sign(CREATE, new Date(Date.now() - 20 * 60_000)))],
+  ["a date 20 minutes ahead", () => send(sign(CREATE, new Date(Date.now() + 20 * 60_000)))],
+])("%s gets 401 Denied", async (_name, attempt) => {
+  const created = emulator.stats().identitiesCreated;
+  const response = await attempt();
+  expect(response.status).toBe(401);
+  expect(response.json).toEqual(DENIED);
+  expect(response.headers.get("content-type")).toBe("application/json");
+  expect(emulator.stats().identitiesCreated).toBe(created);
+});
+
+test("a date within the tolerance (10 minutes) is accepted", async () => {
+  expect((await send(sign(CREATE, new Date(Date.now() - 10 * 60_000)))).status).toBe(201);
+});
+
+test.each([
+  ["an unsupported api-version", "/identities?api-version=2019-01-01"],
+  ["no api-version", "/identities"],
+])("%s gets 400 with an error body", async (_name, pathAndQuery) => {
+  const response = await send(sign({ ...CREATE, pathAndQuery }));
+  expect(response.status).toBe(400);
+  expect(response.json!.error.code).toBe("UnsupportedApiVersion");
+  expect(response.headers.get("api-supported-versions")).toContain("2023-10-01");
+});
+
+test("every older supported api-version works", async () => {
+  for (const version of ["2021-03-07", "2022-06-01", "2022-10-01"]) {
+    expect((await send(sign({ ...CREATE, pathAndQuery: `/identities?api-version=${version}` }))).status).toBe(201);
+  }
+});
+
+test("a body that is not JSON gets 400 BadRequest", async () => {
+  const response = await send(sign({ ...CREATE, body: "{nope" }));
+  expect(response.status).toBe(400);
+  expect(response.json!.error.code).toBe("BadRequest");
+});
