@@ -7,8 +7,11 @@ import { startService } from "./server/start-service";
 async function main(): Promise<void> {
   const config = loadConfig();
   const service = await startService(config);
-  const acs = service.emulator ? `embedded ACS emulator at ${service.emulator.endpoint}` : `ACS (${config.acs.kind})`;
-  const database = config.database.kind === "embedded" ? `embedded database in ${config.database.dir}` : "PostgreSQL";
+  const acs = service.emulator
+    ? `embedded ACS emulator at ${service.emulator.endpoint}`
+    : `ACS (${config.acs.kind})`;
+  const database =
+    config.database.kind === "embedded" ? `embedded database in ${config.database.dir}` : "PostgreSQL";
   const lines = [
     `acs-identity-graph ready: ${service.graphqlUrl}`,
     `  backend:  ${acs}`,
@@ -37,6 +40,8 @@ main().catch((error: unknown) => {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`acs-identity-graph failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `acs-identity-graph failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

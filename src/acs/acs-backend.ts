@@ -1,4 +1,7 @@
-import { CommunicationIdentityClient, type CommunicationIdentityClientOptions } from "@azure/communication-identity";
+import {
+  CommunicationIdentityClient,
+  type CommunicationIdentityClientOptions,
+} from "@azure/communication-identity";
 import type { TokenCredential } from "@azure/core-auth";
 import type { AcsScope } from "../identity/model";
 import type { AcsIdentityBackend, IssuedToken } from "../identity/ports";
@@ -6,8 +9,7 @@ import { mapAcsError } from "./error-mapping";
 import { surfaceThrottlingPolicy } from "./throttling-policy";
 
 export type AcsBackendOptions = (
-  | { connectionString: string }
-  | { endpoint: string; credential: TokenCredential }
+  { connectionString: string } | { endpoint: string; credential: TokenCredential }
 ) & {
   /** Upper bound for one ACS operation, retries included. */
   timeoutMs: number;
@@ -21,7 +23,9 @@ const PROBE_IDENTITY = "8:acs:00000000-0000-0000-0000-000000000000_00000000-0000
 
 export function createAcsBackend(options: AcsBackendOptions): AcsIdentityBackend {
   const endpoint =
-    "connectionString" in options ? /endpoint=([^;]+)/i.exec(options.connectionString)?.[1] : options.endpoint;
+    "connectionString" in options
+      ? /endpoint=([^;]+)/i.exec(options.connectionString)?.[1]
+      : options.endpoint;
   const clientOptions: CommunicationIdentityClientOptions = {
     // The SDK refuses http:// unless told; only the local emulator is served over http.
     allowInsecureConnection: endpoint?.startsWith("http://") ?? false,

@@ -1,7 +1,15 @@
 import { AppError, ErrorCode } from "../errors";
 import { AcsThrottledError } from "./throttling-policy";
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ESOCKETTIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EPIPE"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ESOCKETTIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+]);
 
 /** An AppError that also remembers ACS's own error code, for logs and the readiness probe. */
 class AcsError extends AppError {
@@ -31,14 +39,23 @@ export function mapAcsError(operation: string, error: unknown, timeoutMs: number
   }
   const e = error as { name?: string; statusCode?: number; code?: string; message?: string };
   if (e.name === "AbortError" || e.name === "TimeoutError") {
-    return new AcsError(ErrorCode.ACS_UNAVAILABLE, `Azure Communication Services did not answer within ${timeoutMs} ms.`, undefined, undefined, {}, error);
+    return new AcsError(
+      ErrorCode.ACS_UNAVAILABLE,
+      `Azure Communication Services did not answer within ${timeoutMs} ms.`,
+      undefined,
+      undefined,
+      {},
+      error,
+    );
   }
   const status = e.statusCode;
   if (status === undefined) {
     const unreachable = e.code && NETWORK_CODES.has(e.code);
     return new AcsError(
       unreachable ? ErrorCode.ACS_UNAVAILABLE : ErrorCode.INTERNAL,
-      unreachable ? "Azure Communication Services cannot be reached; try again shortly." : `ACS ${operation} failed.`,
+      unreachable
+        ? "Azure Communication Services cannot be reached; try again shortly."
+        : `ACS ${operation} failed.`,
       e.code,
       undefined,
       {},
@@ -46,16 +63,44 @@ export function mapAcsError(operation: string, error: unknown, timeoutMs: number
     );
   }
   if (status === 404) {
-    return new AcsError(ErrorCode.NOT_FOUND, "The identity no longer exists in Azure Communication Services.", e.code, status, {}, error);
+    return new AcsError(
+      ErrorCode.NOT_FOUND,
+      "The identity no longer exists in Azure Communication Services.",
+      e.code,
+      status,
+      {},
+      error,
+    );
   }
   if (status === 401 && e.code === "IdentityNotOwned") {
-    return new AcsError(ErrorCode.NOT_FOUND, "The identity does not belong to this Azure Communication Services resource.", e.code, status, {}, error);
+    return new AcsError(
+      ErrorCode.NOT_FOUND,
+      "The identity does not belong to this Azure Communication Services resource.",
+      e.code,
+      status,
+      {},
+      error,
+    );
   }
   if (status === 408 || status >= 500) {
-    return new AcsError(ErrorCode.ACS_UNAVAILABLE, "Azure Communication Services is unavailable; try again shortly.", e.code, status, {}, error);
+    return new AcsError(
+      ErrorCode.ACS_UNAVAILABLE,
+      "Azure Communication Services is unavailable; try again shortly.",
+      e.code,
+      status,
+      {},
+      error,
+    );
   }
   if (status === 400) {
-    return new AcsError(ErrorCode.BAD_USER_INPUT, "Azure Communication Services rejected the request as invalid.", e.code, status, {}, error);
+    return new AcsError(
+      ErrorCode.BAD_USER_INPUT,
+      "Azure Communication Services rejected the request as invalid.",
+      e.code,
+      status,
+      {},
+      error,
+    );
   }
   // 401 Denied / 403: our credential is wrong. That is the operator's problem, not the caller's: INTERNAL.
   return new AcsError(ErrorCode.INTERNAL, `ACS ${operation} failed.`, e.code, status, {}, error);

@@ -16,7 +16,9 @@ export const surfaceThrottlingPolicy: PipelinePolicy = {
   async sendRequest(request, next) {
     const response = await next(request);
     if (response.status === 429) {
-      throw new AcsThrottledError(retryAfterSeconds(response.headers.get("retry-after-ms"), response.headers.get("retry-after")));
+      throw new AcsThrottledError(
+        retryAfterSeconds(response.headers.get("retry-after-ms"), response.headers.get("retry-after")),
+      );
     }
     return response;
   },

@@ -8,8 +8,12 @@ import type { Permission } from "./policy";
  * those permissions. It throws (rather than returning false) so the error code is ours and stable.
  */
 export const authChecker: AuthCheckerFn<AuthContext, Permission> = ({ context }, permissions) => {
-  const allowed = permissions.length === 0 ? context.principal.subject !== null : permissions.some((p) => context.effective.permissions.has(p));
+  const allowed =
+    permissions.length === 0
+      ? context.principal.subject !== null
+      : permissions.some((p) => context.effective.permissions.has(p));
   if (allowed) return true;
-  if (context.principal.subject === null) throw unauthenticated("Sign in: this operation needs a bearer token.");
+  if (context.principal.subject === null)
+    throw unauthenticated("Sign in: this operation needs a bearer token.");
   throw forbidden(`This operation needs one of these permissions: ${permissions.join(", ")}.`);
 };

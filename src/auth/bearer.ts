@@ -28,14 +28,29 @@ interface TrustedIssuer {
 export function createBearerVerifier(settings: AuthSettings, devIssuer?: DevIssuer): BearerVerifier {
   const issuers: TrustedIssuer[] = [];
   if (settings.issuer) {
-    issuers.push({ issuer: settings.issuer, audience: settings.audience, algorithms: settings.algorithms, keys: discoveredKeys(settings.issuer) });
+    issuers.push({
+      issuer: settings.issuer,
+      audience: settings.audience,
+      algorithms: settings.algorithms,
+      keys: discoveredKeys(settings.issuer),
+    });
   } else if (settings.jwksUrl) {
     const keys = createRemoteJWKSet(new URL(settings.jwksUrl));
-    issuers.push({ issuer: undefined, audience: settings.audience, algorithms: settings.algorithms, keys: async () => keys });
+    issuers.push({
+      issuer: undefined,
+      audience: settings.audience,
+      algorithms: settings.algorithms,
+      keys: async () => keys,
+    });
   }
   if (settings.devTokens && devIssuer) {
     const keys = createLocalJWKSet(devIssuer.publicJwks);
-    issuers.push({ issuer: devIssuer.issuer, audience: devIssuer.audience, algorithms: [devIssuer.algorithm], keys: async () => keys });
+    issuers.push({
+      issuer: devIssuer.issuer,
+      audience: devIssuer.audience,
+      algorithms: [devIssuer.algorithm],
+      keys: async () => keys,
+    });
   }
 
   return {
@@ -51,7 +66,9 @@ export function createBearerVerifier(settings: AuthSettings, devIssuer?: DevIssu
         throw unauthenticated("The bearer token is not a valid JWT.");
       }
       // Pick the trusted issuer the token names; a JWKS-only configuration accepts any `iss` (it must exist).
-      const trusted = issuers.find((candidate) => candidate.issuer === claimedIssuer) ?? issuers.find((candidate) => candidate.issuer === undefined);
+      const trusted =
+        issuers.find((candidate) => candidate.issuer === claimedIssuer) ??
+        issuers.find((candidate) => candidate.issuer === undefined);
       if (!trusted) throw unauthenticated("The bearer token's issuer is not trusted.");
       // Outside the try: an issuer we cannot reach is our failure (INTERNAL), not the caller's.
       const keys = await trusted.keys();
@@ -68,9 +85,12 @@ export function createBearerVerifier(settings: AuthSettings, devIssuer?: DevIssu
         const code = (error as { code?: string }).code;
         // A key server that is down or slow is not the caller's fault: let it surface as INTERNAL.
         if (!code?.startsWith("ERR_J") || code === "ERR_JWKS_TIMEOUT") throw error;
-        throw unauthenticated(code === "ERR_JWT_EXPIRED" ? "The bearer token has expired." : "The bearer token is not valid.");
+        throw unauthenticated(
+          code === "ERR_JWT_EXPIRED" ? "The bearer token has expired." : "The bearer token is not valid.",
+        );
       }
-      if (typeof payload.sub !== "string" || payload.sub.length === 0) throw unauthenticated("The bearer token has no subject.");
+      if (typeof payload.sub !== "string" || payload.sub.length === 0)
+        throw unauthenticated("The bearer token has no subject.");
       return { subject: payload.sub, roles: readRoles(payload, settings.rolesClaim) };
     },
   };
@@ -100,9 +120,16 @@ function discoveredKeys(issuer: string): () => Promise<JWTVerifyGetKey> {
 export function readRoles(payload: JWTPayload, claim: string): string[] {
   let value: unknown = payload[claim];
   if (value === undefined && claim.includes(".")) {
-    value = claim.split(".").reduce<unknown>((node, key) => (node && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), payload);
+    value = claim
+      .split(".")
+      .reduce<unknown>(
+        (node, key) =>
+          node && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined,
+        payload,
+      );
   }
   if (typeof value === "string") return value.split(/[\s,]+/).filter(Boolean);
-  if (Array.isArray(value)) return value.filter((role): role is string => typeof role === "string" && role.length > 0);
+  if (Array.isArray(value))
+    return value.filter((role): role is string => typeof role === "string" && role.length > 0);
   return [];
 }

@@ -4,7 +4,11 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config";
 import { assertDevTokensAllowed, loadOrCreateDevIssuer } from "./dev-issuer";
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void,
+): Promise<number> {
   const config = loadConfig(env);
   try {
     assertDevTokensAllowed(config.nodeEnv);
@@ -14,14 +18,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: s
   }
   const { values } = parseArgs({
     args: argv,
-    options: { sub: { type: "string" }, roles: { type: "string", default: "user" }, ttl: { type: "string", default: "3600" } },
+    options: {
+      sub: { type: "string" },
+      roles: { type: "string", default: "user" },
+      ttl: { type: "string", default: "3600" },
+    },
   });
   const ttlSeconds = Number(values.ttl);
   if (!values.sub || !Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
     out("usage: npm run token -- --sub <subject> [--roles user,admin] [--ttl seconds]");
     return 2;
   }
-  const roles = values.roles!.split(",").map((role) => role.trim()).filter(Boolean);
+  const roles = values
+    .roles!.split(",")
+    .map((role) => role.trim())
+    .filter(Boolean);
   const issuer = await loadOrCreateDevIssuer(config.dataDir);
   out(await issuer.sign({ sub: values.sub, roles, ttlSeconds }));
   return 0;

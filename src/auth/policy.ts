@@ -44,7 +44,11 @@ const ALL_SCOPES = [...ACS_SCOPES];
 export const DEFAULT_POLICY: Policy = {
   roles: {
     user: { permissions: ["mint:self"], scopes: ALL_SCOPES, maxTokenLifetimeMinutes: 1440 },
-    guest: { permissions: ["mint:self"], scopes: ["chat.join.limited", "voip.join"], maxTokenLifetimeMinutes: 60 },
+    guest: {
+      permissions: ["mint:self"],
+      scopes: ["chat.join.limited", "voip.join"],
+      maxTokenLifetimeMinutes: 60,
+    },
     service: {
       permissions: ["mint:self", "mint:any", "identity:create", "identity:read"],
       scopes: ALL_SCOPES,
@@ -79,11 +83,22 @@ export function effectivePolicy(policy: Policy, principal: Principal): Effective
  * A token request must fit ACS (bad input otherwise) and the caller's policy (forbidden otherwise):
  * the server decides scopes and lifetime, and asking for more is refused, never clamped.
  */
-export function checkTokenRequest(effective: EffectivePolicy, scopes: readonly AcsScope[], expiresInMinutes: number): void {
+export function checkTokenRequest(
+  effective: EffectivePolicy,
+  scopes: readonly AcsScope[],
+  expiresInMinutes: number,
+): void {
   if (scopes.length === 0) throw badInput("Ask for at least one scope.", "scopes");
   if (new Set(scopes).size !== scopes.length) throw badInput("Each scope may be asked for once.", "scopes");
-  if (!Number.isInteger(expiresInMinutes) || expiresInMinutes < MIN_TOKEN_MINUTES || expiresInMinutes > MAX_TOKEN_MINUTES) {
-    throw badInput(`expiresInMinutes must be between ${MIN_TOKEN_MINUTES} and ${MAX_TOKEN_MINUTES}.`, "expiresInMinutes");
+  if (
+    !Number.isInteger(expiresInMinutes) ||
+    expiresInMinutes < MIN_TOKEN_MINUTES ||
+    expiresInMinutes > MAX_TOKEN_MINUTES
+  ) {
+    throw badInput(
+      `expiresInMinutes must be between ${MIN_TOKEN_MINUTES} and ${MAX_TOKEN_MINUTES}.`,
+      "expiresInMinutes",
+    );
   }
   const refused = scopes.filter((scope) => !effective.scopes.has(scope));
   if (refused.length) {
@@ -128,7 +143,10 @@ export function loadPolicy(file?: string): Policy {
   if (!parsed.success) {
     fail(
       parsed.error.issues
-        .map((issue) => `${issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("")}: ${issue.message}`)
+        .map(
+          (issue) =>
+            `${issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("")}: ${issue.message}`,
+        )
         .join("; "),
     );
   }

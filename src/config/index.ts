@@ -3,14 +3,12 @@
 import path from "node:path";
 import { z } from "zod";
 
-const csv = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((item) => item.trim())
-      .filter(Boolean),
-  );
+const csv = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 const port = z.coerce.number().int().min(0).max(65535);
@@ -32,15 +30,27 @@ const EnvSchema = z.object({
   ACS_TIMEOUT_MS: positiveInt.default(10_000),
   ACS_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
 
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
   DATABASE_POOL_SIZE: positiveInt.default(10),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .optional(),
 
   AUTH_ISSUER: url.optional(),
   AUTH_JWKS_URL: url.optional(),
   AUTH_AUDIENCE: z.string().min(1).optional(),
   AUTH_ALGORITHMS: csv
-    .pipe(z.array(z.enum(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"])).min(1))
+    .pipe(
+      z
+        .array(
+          z.enum(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]),
+        )
+        .min(1),
+    )
     .default(["RS256"]),
   AUTH_ROLES_CLAIM: z.string().min(1).default("roles"),
   AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
@@ -111,7 +121,9 @@ export const DEV_AUDIENCE = "acs-identity-graph";
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // Empty strings count as unset, so `FOO= npm start` behaves like not setting FOO.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
@@ -183,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxQueryDepth: e.MAX_QUERY_DEPTH,
       maxRequestBytes: e.MAX_REQUEST_BYTES,
     },
-    apollo: e.APOLLO_KEY && e.APOLLO_GRAPH_REF ? { key: e.APOLLO_KEY, graphRef: e.APOLLO_GRAPH_REF } : undefined,
+    apollo:
+      e.APOLLO_KEY && e.APOLLO_GRAPH_REF ? { key: e.APOLLO_KEY, graphRef: e.APOLLO_GRAPH_REF } : undefined,
   };
 }

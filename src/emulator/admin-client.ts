@@ -24,7 +24,13 @@ export const setEmulatorFaults = (endpoint: string, accessKey: string, rules: Fa
   });
 
 export const clearEmulatorFaults = (endpoint: string, accessKey: string) =>
-  call<{ rules: FaultRule[] }>(endpoint, "_emulator/faults", { method: "DELETE", headers: { "x-emulator-access-key": accessKey } });
+  call<{ rules: FaultRule[] }>(endpoint, "_emulator/faults", {
+    method: "DELETE",
+    headers: { "x-emulator-access-key": accessKey },
+  });
 
 export const resetEmulator = (endpoint: string, accessKey: string) =>
-  call<{ reset: boolean }>(endpoint, "_emulator/reset", { method: "POST", headers: { "x-emulator-access-key": accessKey } });
+  call<{ reset: boolean }>(endpoint, "_emulator/reset", {
+    method: "POST",
+    headers: { "x-emulator-access-key": accessKey },
+  });

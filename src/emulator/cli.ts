@@ -22,19 +22,27 @@ async function main() {
     port,
     host: values.host ?? "127.0.0.1",
     dataDir: values["data-dir"] ?? process.env.ACS_EMULATOR_DATA_DIR ?? ".data/emulator",
-    teams: teamsIssuer ? { issuer: teamsIssuer, jwksUrl: values["teams-jwks-url"] ?? process.env.ACS_EMULATOR_TEAMS_JWKS_URL } : undefined,
+    teams: teamsIssuer
+      ? { issuer: teamsIssuer, jwksUrl: values["teams-jwks-url"] ?? process.env.ACS_EMULATOR_TEAMS_JWKS_URL }
+      : undefined,
   });
   process.stdout.write(`${emulator.connectionString}\n`);
   process.stderr.write(
     `ACS Identity emulator on ${emulator.endpoint} (resource ${emulator.resourceId}). ` +
       `Use the connection string above with { allowInsecureConnection: true }. Ctrl-C stops it.\n`,
   );
-  const stop = () => emulator.close().then(() => process.exit(0), () => process.exit(1));
+  const stop = () =>
+    emulator.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`emulator failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `emulator failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -15,7 +15,11 @@ export type FaultRule = (
   pathPrefix?: string;
 };
 
-export type FaultDecision = { latencyMs: number; outcome?: Exclude<FaultRule["kind"], "latency">; retryAfterSeconds?: number };
+export type FaultDecision = {
+  latencyMs: number;
+  outcome?: Exclude<FaultRule["kind"], "latency">;
+  retryAfterSeconds?: number;
+};
 
 export const FAULT_KINDS = ["latency", "throttle", "unavailable", "drop"] as const;
 
@@ -59,10 +63,14 @@ export class FaultController {
 }
 
 function validateRule(rule: FaultRule): FaultRule {
-  if (!rule || !FAULT_KINDS.includes(rule.kind)) throw new Error(`fault kind must be one of ${FAULT_KINDS.join(", ")}`);
-  if (rule.ratio !== undefined && !(rule.ratio >= 0 && rule.ratio <= 1)) throw new Error("ratio must be within 0..1");
-  if (rule.count !== undefined && !(Number.isInteger(rule.count) && rule.count >= 0)) throw new Error("count must be a whole number");
-  if (rule.kind === "latency" && !(Number.isFinite(rule.latencyMs) && rule.latencyMs >= 0)) throw new Error("latencyMs must be >= 0");
+  if (!rule || !FAULT_KINDS.includes(rule.kind))
+    throw new Error(`fault kind must be one of ${FAULT_KINDS.join(", ")}`);
+  if (rule.ratio !== undefined && !(rule.ratio >= 0 && rule.ratio <= 1))
+    throw new Error("ratio must be within 0..1");
+  if (rule.count !== undefined && !(Number.isInteger(rule.count) && rule.count >= 0))
+    throw new Error("count must be a whole number");
+  if (rule.kind === "latency" && !(Number.isFinite(rule.latencyMs) && rule.latencyMs >= 0))
+    throw new Error("latencyMs must be >= 0");
   if ("retryAfterSeconds" in rule && rule.retryAfterSeconds !== undefined && !(rule.retryAfterSeconds >= 0)) {
     throw new Error("retryAfterSeconds must be >= 0");
   }

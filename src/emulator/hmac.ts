@@ -1,7 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 
-const AUTHORIZATION = /^HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=([A-Za-z0-9+/]+=*)$/;
+const AUTHORIZATION =
+  /^HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=([A-Za-z0-9+/]+=*)$/;
 
 export const sha256Base64 = (body: Buffer | string) => createHash("sha256").update(body).digest("base64");
 
@@ -11,7 +12,13 @@ export const sha256Base64 = (body: Buffer | string) => createHash("sha256").upda
  * Identical replays pass (the SDK's retries resend the same date and signature).
  * Returns why it failed, for logs; callers answer every failure with the same 401 Denied.
  */
-export function verifyHmac(req: IncomingMessage, rawBody: Buffer, key: Buffer, skewSeconds: number, now = Date.now()): string | null {
+export function verifyHmac(
+  req: IncomingMessage,
+  rawBody: Buffer,
+  key: Buffer,
+  skewSeconds: number,
+  now = Date.now(),
+): string | null {
   const header = (name: string) => {
     const value = req.headers[name];
     return typeof value === "string" ? value : undefined;

@@ -62,7 +62,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     verifyTeamsToken: createTeamsVerifier(options.teams),
     stats: { identitiesCreated: 0, tokensIssued: 0 },
   };
-  const server = createEmulatorServer({ acs, state, signer, faults, accessKey: settings.accessKey, skewSeconds: options.clockSkewSeconds ?? 900, stats: counters });
+  const server = createEmulatorServer({
+    acs,
+    state,
+    signer,
+    faults,
+    accessKey: settings.accessKey,
+    skewSeconds: options.clockSkewSeconds ?? 900,
+    stats: counters,
+  });
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

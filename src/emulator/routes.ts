@@ -27,7 +27,13 @@ export const IDENTITY_API_VERSIONS = [
   "2023-10-01",
   "2025-03-02-preview",
 ];
-export const TEAMS_API_VERSIONS = ["2021-10-31-preview", "2022-06-01", "2022-10-01", "2023-10-01", "2025-03-02-preview"];
+export const TEAMS_API_VERSIONS = [
+  "2021-10-31-preview",
+  "2022-06-01",
+  "2022-10-01",
+  "2023-10-01",
+  "2025-03-02-preview",
+];
 /** customId and GET /identities/{id} arrived with this version. */
 const CUSTOM_ID_VERSION = "2025-03-02-preview";
 
@@ -64,11 +70,18 @@ export async function handleAcsRequest(ctx: AcsContext, request: AcsRequest): Pr
       const preview = request.apiVersion >= CUSTOM_ID_VERSION;
       if (segments.length === 2 && method === "DELETE") return deleteIdentity(ctx, segments[1]);
       if (segments.length === 2 && method === "GET" && preview) return getIdentity(ctx, segments[1]);
-      if (segments.length === 3 && method === "POST" && segments[2] === ":issueAccessToken") return issueToken(ctx, segments[1], request.body);
-      if (segments.length === 3 && method === "POST" && segments[2] === ":revokeAccessTokens") return revokeTokens(ctx, segments[1]);
+      if (segments.length === 3 && method === "POST" && segments[2] === ":issueAccessToken")
+        return issueToken(ctx, segments[1], request.body);
+      if (segments.length === 3 && method === "POST" && segments[2] === ":revokeAccessTokens")
+        return revokeTokens(ctx, segments[1]);
     }
   }
-  if (segments.length === 2 && segments[0] === "teamsUser" && segments[1] === ":exchangeAccessToken" && method === "POST") {
+  if (
+    segments.length === 2 &&
+    segments[0] === "teamsUser" &&
+    segments[1] === ":exchangeAccessToken" &&
+    method === "POST"
+  ) {
     return exchangeTeamsToken(ctx, request.body);
   }
   throw routeNotFound();
@@ -76,7 +89,8 @@ export async function handleAcsRequest(ctx: AcsContext, request: AcsRequest): Pr
 
 async function createIdentity(ctx: AcsContext, { body, apiVersion }: AcsRequest): Promise<AcsResponse> {
   const input = asObject(body ?? {});
-  const scopes = input.createTokenWithScopes === undefined ? undefined : validScopes(input.createTokenWithScopes);
+  const scopes =
+    input.createTokenWithScopes === undefined ? undefined : validScopes(input.createTokenWithScopes);
   const minutes = validMinutes(input.expiresInMinutes);
   const preview = apiVersion >= CUSTOM_ID_VERSION;
   let customId: string | undefined;
@@ -94,7 +108,10 @@ async function createIdentity(ctx: AcsContext, { body, apiVersion }: AcsRequest)
     ctx.stats.identitiesCreated += 1;
   }
   const accessToken = scopes ? await mint(ctx, identity, scopes, minutes, now) : undefined;
-  return { status: 201, body: { identity: describe(identity, preview), ...(accessToken ? { accessToken } : {}) } };
+  return {
+    status: 201,
+    body: { identity: describe(identity, preview), ...(accessToken ? { accessToken } : {}) },
+  };
 }
 
 async function issueToken(ctx: AcsContext, rawId: string, body: unknown): Promise<AcsResponse> {
@@ -125,11 +142,15 @@ async function exchangeTeamsToken(ctx: AcsContext, body: unknown): Promise<AcsRe
   const token = field("token");
   const appId = field("appId");
   const userId = field("userId");
-  if (!appId) throw new AcsErrorResponse(400, "ValidationError", "AppId: The AppId field is required.", "AppId");
-  if (!userId) throw new AcsErrorResponse(400, "ValidationError", "UserId: The UserId field is required.", "UserId");
+  if (!appId)
+    throw new AcsErrorResponse(400, "ValidationError", "AppId: The AppId field is required.", "AppId");
+  if (!userId)
+    throw new AcsErrorResponse(400, "ValidationError", "UserId: The UserId field is required.", "UserId");
   if (!token) throw invalidAccessToken();
-  const invalidAppId = () => new AcsErrorResponse(400, "ValidationError", "Provided AppId has invalid format.", "appId");
-  const invalidUserId = () => new AcsErrorResponse(400, "ValidationError", "Provided UserId has invalid format.", "userId");
+  const invalidAppId = () =>
+    new AcsErrorResponse(400, "ValidationError", "Provided AppId has invalid format.", "appId");
+  const invalidUserId = () =>
+    new AcsErrorResponse(400, "ValidationError", "Provided UserId has invalid format.", "userId");
   if (!GUID.test(appId)) throw invalidAppId();
   if (!GUID.test(userId)) throw invalidUserId();
   const user = await ctx.verifyTeamsToken(token);
@@ -150,7 +171,13 @@ async function exchangeTeamsToken(ctx: AcsContext, body: unknown): Promise<AcsRe
   return { status: 200, body: { token: acsToken, expiresOn: formatAcsDate(user.expiresAtMs) } };
 }
 
-async function mint(ctx: AcsContext, identity: EmulatedIdentity, scopes: string[], minutes: number, now: number) {
+async function mint(
+  ctx: AcsContext,
+  identity: EmulatedIdentity,
+  scopes: string[],
+  minutes: number,
+  now: number,
+) {
   const expiresAtMs = now + minutes * 60_000;
   const token = await ctx.signer.sign({
     skypeid: identity.id.slice(2), // without the "8:" prefix
@@ -169,7 +196,13 @@ function describe(identity: EmulatedIdentity, preview: boolean) {
   return {
     id: identity.id,
     ...(identity.customId ? { customId: identity.customId } : {}),
-    ...(identity.lastTokenIssuedAtMs ? { lastTokenIssuedAt: new Date(identity.lastTokenIssuedAtMs).toISOString().replace(/\.\d{3}Z$/, "+00:00") } : {}),
+    ...(identity.lastTokenIssuedAtMs
+      ? {
+          lastTokenIssuedAt: new Date(identity.lastTokenIssuedAtMs)
+            .toISOString()
+            .replace(/\.\d{3}Z$/, "+00:00"),
+        }
+      : {}),
   };
 }
 
@@ -186,20 +219,23 @@ function liveIdentity(ctx: AcsContext, rawId: string): EmulatedIdentity {
 
 function asObject(body: unknown): Record<string, unknown> {
   if (body === undefined) throw badRequest("A request body is required.");
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The request body must be a JSON object.");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw badRequest("The request body must be a JSON object.");
   return body as Record<string, unknown>;
 }
 
 function validScopes(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) throw scopesRequired();
   for (const scope of value) {
-    if (typeof scope !== "string" || !(ACS_SCOPES as readonly string[]).includes(scope)) throw unknownScope(String(scope));
+    if (typeof scope !== "string" || !(ACS_SCOPES as readonly string[]).includes(scope))
+      throw unknownScope(String(scope));
   }
   return value as string[];
 }
 
 function validMinutes(value: unknown): number {
   if (value === undefined || value === null) return 1440;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 60 || value > 1440) throw invalidExpiry(value);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 60 || value > 1440)
+    throw invalidExpiry(value);
   return value;
 }

@@ -3,7 +3,13 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { AcsErrorResponse, badRequest, denied, sendError, unsupportedApiVersion } from "./errors";
 import type { FaultController, FaultRule } from "./faults";
 import { verifyHmac } from "./hmac";
-import { handleAcsRequest, IDENTITY_API_VERSIONS, isTeamsRoute, TEAMS_API_VERSIONS, type AcsContext } from "./routes";
+import {
+  handleAcsRequest,
+  IDENTITY_API_VERSIONS,
+  isTeamsRoute,
+  TEAMS_API_VERSIONS,
+  type AcsContext,
+} from "./routes";
 import type { EmulatorState } from "./state";
 import type { TokenSigner } from "./tokens";
 
@@ -22,16 +28,28 @@ export interface ServerDeps {
 export function createEmulatorServer(deps: ServerDeps): http.Server {
   const key = Buffer.from(deps.accessKey, "base64");
   return http.createServer((req, res) => {
-    readBody(req).then(
-      (body) => route(deps, key, req, res, body),
-      () => sendError(res, badRequest("The request body is too large.")),
-    ).catch(() => {
-      if (!res.headersSent) sendError(res, new AcsErrorResponse(500, "InternalError", "The emulator failed to handle the request."));
-    });
+    readBody(req)
+      .then(
+        (body) => route(deps, key, req, res, body),
+        () => sendError(res, badRequest("The request body is too large.")),
+      )
+      .catch(() => {
+        if (!res.headersSent)
+          sendError(
+            res,
+            new AcsErrorResponse(500, "InternalError", "The emulator failed to handle the request."),
+          );
+      });
   });
 }
 
-async function route(deps: ServerDeps, key: Buffer, req: IncomingMessage, res: ServerResponse, rawBody: Buffer): Promise<void> {
+async function route(
+  deps: ServerDeps,
+  key: Buffer,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawBody: Buffer,
+): Promise<void> {
   const url = new URL(req.url ?? "/", "http://emulator");
   if (url.pathname.startsWith("/_emulator/") || url.pathname === "/.well-known/jwks.json") {
     return admin(deps, req, res, url.pathname, rawBody);
@@ -39,7 +57,10 @@ async function route(deps: ServerDeps, key: Buffer, req: IncomingMessage, res: S
   const started = Date.now();
   deps.stats.requests += 1;
   const segments = url.pathname.split("/").filter(Boolean).map(safeDecode);
-  res.setHeader("api-supported-versions", (isTeamsRoute(segments) ? TEAMS_API_VERSIONS : IDENTITY_API_VERSIONS).join(", "));
+  res.setHeader(
+    "api-supported-versions",
+    (isTeamsRoute(segments) ? TEAMS_API_VERSIONS : IDENTITY_API_VERSIONS).join(", "),
+  );
   const clientRequestId = req.headers["x-ms-client-request-id"];
   if (typeof clientRequestId === "string") res.setHeader("x-ms-client-request-id", clientRequestId);
   res.setHeader("ms-cv", randomBytes(16).toString("base64").replace(/=+$/, ".0"));
@@ -75,7 +96,12 @@ async function route(deps: ServerDeps, key: Buffer, req: IncomingMessage, res: S
         throw badRequest("The request body is not valid JSON.");
       }
     }
-    const result = await handleAcsRequest(deps.acs, { method: req.method ?? "GET", segments, apiVersion, body });
+    const result = await handleAcsRequest(deps.acs, {
+      method: req.method ?? "GET",
+      segments,
+      apiVersion,
+      body,
+    });
     res.setHeader("x-processing-time", `${Date.now() - started}ms`);
     res.statusCode = result.status;
     if (result.body === undefined) return void res.end();
@@ -88,7 +114,13 @@ async function route(deps: ServerDeps, key: Buffer, req: IncomingMessage, res: S
 }
 
 /** Emulator-only endpoints: token validity, JWKS, stats (open); faults and reset (need the access key). */
-async function admin(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, pathname: string, rawBody: Buffer) {
+async function admin(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+  rawBody: Buffer,
+) {
   const json = (status: number, body: unknown) => {
     res.statusCode = status;
     res.setHeader("content-type", "application/json; charset=utf-8");
@@ -102,14 +134,22 @@ async function admin(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
     }
   };
   const method = req.method ?? "GET";
-  if (pathname === "/_emulator/jwks" || pathname === "/.well-known/jwks.json") return json(200, await deps.signer.jwks());
-  if (pathname === "/_emulator/stats" && method === "GET") return json(200, { ...deps.acs.stats, requests: deps.stats.requests, faultsInjected: deps.faults.injected });
+  if (pathname === "/_emulator/jwks" || pathname === "/.well-known/jwks.json")
+    return json(200, await deps.signer.jwks());
+  if (pathname === "/_emulator/stats" && method === "GET")
+    return json(200, {
+      ...deps.acs.stats,
+      requests: deps.stats.requests,
+      faultsInjected: deps.faults.injected,
+    });
   if (pathname === "/_emulator/tokens/validate" && method === "POST") {
     const token = (parse() as { token?: unknown } | undefined)?.token;
-    if (typeof token !== "string") return json(400, { error: { code: "BadRequest", message: "Send {\"token\": \"...\"}." } });
+    if (typeof token !== "string")
+      return json(400, { error: { code: "BadRequest", message: 'Send {"token": "..."}.' } });
     return json(200, await validateToken(deps, token));
   }
-  if (!hasAccessKey(req, deps.accessKey)) return json(401, { error: { code: "Denied", message: "Send the access key in x-emulator-access-key." } });
+  if (!hasAccessKey(req, deps.accessKey))
+    return json(401, { error: { code: "Denied", message: "Send the access key in x-emulator-access-key." } });
   if (pathname === "/_emulator/reset" && method === "POST") {
     deps.state.reset();
     return json(200, { reset: true });
@@ -143,7 +183,10 @@ export interface TokenValidity {
 }
 
 /** Would ACS accept this token now? Signature, expiry, revocation and the identity's existence. */
-export async function validateToken(deps: Pick<ServerDeps, "signer" | "state">, token: string): Promise<TokenValidity> {
+export async function validateToken(
+  deps: Pick<ServerDeps, "signer" | "state">,
+  token: string,
+): Promise<TokenValidity> {
   if (token.split(".").length !== 3) return { valid: false, reason: "malformed" };
   const claims = await deps.signer.verify(token);
   if (!claims) return { valid: false, reason: "bad_signature" };
@@ -158,7 +201,8 @@ export async function validateToken(deps: Pick<ServerDeps, "signer" | "state">, 
     if (!known) return { valid: false, reason: "identity_unknown", ...facts };
     if (known.deletedAtMs) return { valid: false, reason: "identity_deleted", ...facts };
     const issuedAtMs = typeof claims.emu_iat_ms === "number" ? claims.emu_iat_ms : (claims.iat ?? 0) * 1000;
-    if (known.revokedAtMs !== undefined && issuedAtMs <= known.revokedAtMs) return { valid: false, reason: "revoked", ...facts };
+    if (known.revokedAtMs !== undefined && issuedAtMs <= known.revokedAtMs)
+      return { valid: false, reason: "revoked", ...facts };
   }
   if (!claims.exp || claims.exp * 1000 <= Date.now()) return { valid: false, reason: "expired", ...facts };
   return { valid: true, ...facts };

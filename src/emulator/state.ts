@@ -116,8 +116,14 @@ export class EmulatorState {
     if (!this.journalFile) return;
     const lines: JournalEntry[] = [];
     for (const identity of this.identities.values()) {
-      lines.push({ t: "create", id: identity.id, customId: identity.deletedAtMs ? undefined : identity.customId, at: identity.createdAtMs });
-      if (identity.lastTokenIssuedAtMs) lines.push({ t: "issue", id: identity.id, at: identity.lastTokenIssuedAtMs });
+      lines.push({
+        t: "create",
+        id: identity.id,
+        customId: identity.deletedAtMs ? undefined : identity.customId,
+        at: identity.createdAtMs,
+      });
+      if (identity.lastTokenIssuedAtMs)
+        lines.push({ t: "issue", id: identity.id, at: identity.lastTokenIssuedAtMs });
       if (identity.revokedAtMs) lines.push({ t: "revoke", id: identity.id, at: identity.revokedAtMs });
       if (identity.deletedAtMs) lines.push({ t: "delete", id: identity.id, at: identity.deletedAtMs });
     }
@@ -128,7 +134,10 @@ export class EmulatorState {
 }
 
 /** Loads the resource's settings from the data folder, creating them on first start (mode 0600). */
-export function loadResourceSettings(dataDir: string | undefined, given: { resourceId?: string; accessKey?: string }): ResourceSettings {
+export function loadResourceSettings(
+  dataDir: string | undefined,
+  given: { resourceId?: string; accessKey?: string },
+): ResourceSettings {
   const file = dataDir && path.join(dataDir, "resource.json");
   let stored: Partial<ResourceSettings> = {};
   if (file && existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8")) as ResourceSettings;

@@ -1,4 +1,10 @@
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from "jose";
 
 /** Where Teams users' Entra ID tokens come from (tests use a local issuer). */
 export interface TeamsSettings {
@@ -15,11 +21,15 @@ export interface TeamsUser {
 }
 
 /** Verifies a Teams user's Entra ID token; null when it is not valid (or no issuer is configured). */
-export function createTeamsVerifier(settings: TeamsSettings | undefined): (token: string) => Promise<TeamsUser | null> {
+export function createTeamsVerifier(
+  settings: TeamsSettings | undefined,
+): (token: string) => Promise<TeamsUser | null> {
   if (!settings) return async () => null;
   const keys: JWTVerifyGetKey = settings.jwks
     ? createLocalJWKSet(settings.jwks)
-    : createRemoteJWKSet(new URL(settings.jwksUrl ?? `${settings.issuer.replace(/\/$/, "")}/discovery/v2.0/keys`));
+    : createRemoteJWKSet(
+        new URL(settings.jwksUrl ?? `${settings.issuer.replace(/\/$/, "")}/discovery/v2.0/keys`),
+      );
   return async (token) => {
     try {
       const { payload } = await jwtVerify(token, keys, {

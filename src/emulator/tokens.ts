@@ -1,4 +1,10 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  type KeyObject,
+} from "node:crypto";
 import { exportJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWTPayload } from "jose";
 
 /** The signing key, persisted as PKCS#8 PEM so tokens stay verifiable across restarts. */
@@ -32,7 +38,14 @@ export class TokenSigner {
     return { keys: [{ ...(await exportJWK(this.publicKey)), kid: this.kid, alg: "RS256", use: "sig" }] };
   }
 
-  async sign(claims: { skypeid: string; scopes: string[]; resourceId: string; issuedAtMs: number; expiresAtMs: number; scp?: number }) {
+  async sign(claims: {
+    skypeid: string;
+    scopes: string[];
+    resourceId: string;
+    issuedAtMs: number;
+    expiresAtMs: number;
+    scp?: number;
+  }) {
     const iat = Math.floor(claims.issuedAtMs / 1000);
     return new SignJWT({
       skypeid: claims.skypeid,
@@ -49,9 +62,14 @@ export class TokenSigner {
   }
 
   /** The token's claims if this emulator signed it, else null. Expiry is the caller's to judge. */
-  async verify(token: string): Promise<(JWTPayload & { skypeid?: string; acsScope?: string; emu_iat_ms?: number }) | null> {
+  async verify(
+    token: string,
+  ): Promise<(JWTPayload & { skypeid?: string; acsScope?: string; emu_iat_ms?: number }) | null> {
     try {
-      const { payload } = await jwtVerify(token, this.publicKey, { algorithms: ["RS256"], currentDate: new Date(0) });
+      const { payload } = await jwtVerify(token, this.publicKey, {
+        algorithms: ["RS256"],
+        currentDate: new Date(0),
+      });
       return payload;
     } catch {
       return null;

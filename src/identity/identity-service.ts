@@ -4,7 +4,14 @@ import { AppError, ErrorCode, forbidden, notFound } from "../errors";
 import { actorOf, type Caller } from "./caller";
 import type { AcsScope, AuditAction, AuditEvent, IdentityRecord, Page } from "./model";
 import { MAX_TOKEN_MINUTES } from "./model";
-import type { AcsIdentityBackend, AuditLog, IdentityStore, ListAuditQuery, ListIdentitiesQuery, RateLimiter } from "./ports";
+import type {
+  AcsIdentityBackend,
+  AuditLog,
+  IdentityStore,
+  ListAuditQuery,
+  ListIdentitiesQuery,
+  RateLimiter,
+} from "./ports";
 import { assertCursor, assertIdentityId, assertOwner, assertPageSize } from "./validation";
 
 export interface MintedToken {
@@ -40,7 +47,11 @@ export class IdentityService {
   }
 
   /** The common path: get or create the caller's own identity, then mint a token for it. */
-  async issueMyAccessToken(caller: Caller, scopes: AcsScope[], expiresInMinutes?: number | null): Promise<MintedToken> {
+  async issueMyAccessToken(
+    caller: Caller,
+    scopes: AcsScope[],
+    expiresInMinutes?: number | null,
+  ): Promise<MintedToken> {
     return this.issueUserAccessToken(caller, this.requireSubject(caller), scopes, expiresInMinutes);
   }
 
@@ -166,7 +177,8 @@ export class IdentityService {
     this.requireSubject(caller);
     const record = await this.deps.store.findById(identityId);
     if (!record) return null;
-    if (record.owner !== caller.subject) this.require(caller, ["identity:read"], "Reading identities you do not own");
+    if (record.owner !== caller.subject)
+      this.require(caller, ["identity:read"], "Reading identities you do not own");
     return record;
   }
 
@@ -200,7 +212,9 @@ export class IdentityService {
     this.requireSubject(caller);
     const found = await this.deps.store.findByIds(ids);
     if (caller.effective.permissions.has("identity:read")) return found;
-    return new Map([...found].filter(([, record]) => record.owner !== null && record.owner === caller.subject));
+    return new Map(
+      [...found].filter(([, record]) => record.owner !== null && record.owner === caller.subject),
+    );
   }
 
   // ---- helpers ----
@@ -209,14 +223,24 @@ export class IdentityService {
     const issued = await this.deps.acs.issueToken(record.id, scopes, minutes);
     const at = this.now();
     await this.deps.store.markTokenIssued(record.id, at);
-    return { token: issued.token, expiresOn: issued.expiresOn, scopes, identity: { ...record, lastTokenIssuedAt: at } };
+    return {
+      token: issued.token,
+      expiresOn: issued.expiresOn,
+      scopes,
+      identity: { ...record, lastTokenIssuedAt: at },
+    };
   }
 
   private async createFor(caller: Caller, owner: string | null): Promise<IdentityRecord> {
     if (owner !== null) return (await this.getOrCreateOwned(owner, actorOf(caller))).record;
     const { id } = await this.deps.acs.createIdentity();
     try {
-      return await this.deps.store.insert({ id, owner: null, createdBy: actorOf(caller), createdAt: this.now() });
+      return await this.deps.store.insert({
+        id,
+        owner: null,
+        createdBy: actorOf(caller),
+        createdAt: this.now(),
+      });
     } catch (error) {
       await this.deps.acs.deleteIdentity(id).catch(() => undefined); // leave no orphan in ACS
       throw error;
@@ -226,11 +250,18 @@ export class IdentityService {
   private async getOrCreateOwned(owner: string, createdBy: string) {
     const result = await this.deps.store.getOrCreateForOwner(
       owner,
-      async () => ({ id: (await this.deps.acs.createIdentity()).id, owner, createdBy, createdAt: this.now() }),
+      async () => ({
+        id: (await this.deps.acs.createIdentity()).id,
+        owner,
+        createdBy,
+        createdAt: this.now(),
+      }),
       (id) => this.deps.acs.deleteIdentity(id),
     );
     if (result.record.deletionRequestedAt) {
-      throw notFound("This identity is being deleted; an operator must complete the delete before a new one is created.");
+      throw notFound(
+        "This identity is being deleted; an operator must complete the delete before a new one is created.",
+      );
     }
     return result;
   }
@@ -250,13 +281,15 @@ export class IdentityService {
   }
 
   private requireSubject(caller: Caller): string {
-    if (caller.subject === null) throw new AppError(ErrorCode.UNAUTHENTICATED, "Sign in: this operation needs a bearer token.");
+    if (caller.subject === null)
+      throw new AppError(ErrorCode.UNAUTHENTICATED, "Sign in: this operation needs a bearer token.");
     return caller.subject;
   }
 
   private require(caller: Caller, anyOf: Permission[], what: string): void {
     if (anyOf.some((permission) => caller.effective.permissions.has(permission))) return;
-    if (caller.subject === null) throw new AppError(ErrorCode.UNAUTHENTICATED, `${what} needs a bearer token.`);
+    if (caller.subject === null)
+      throw new AppError(ErrorCode.UNAUTHENTICATED, `${what} needs a bearer token.`);
     throw forbidden(`${what} is not allowed for your roles (needs one of: ${anyOf.join(", ")}).`);
   }
 

@@ -28,11 +28,7 @@ export interface IdentityRecord {
 export type NewIdentity = Pick<IdentityRecord, "id" | "owner" | "createdBy" | "createdAt">;
 
 export type AuditAction =
-  | "identity.create"
-  | "token.issue"
-  | "token.revoke"
-  | "identity.delete"
-  | "token.exchange_teams";
+  "identity.create" | "token.issue" | "token.revoke" | "identity.delete" | "token.exchange_teams";
 
 export type AuditOutcome = "success" | "denied" | "failed";
 

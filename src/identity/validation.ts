@@ -1,7 +1,8 @@
 import { badInput } from "../errors";
 
 // ACS ids are `8:<cloud>:<resource guid>_<user id>`; anything else never reaches ACS.
-const ACS_ID = /^8:(acs|gcch-acs|dod-acs):[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}_[0-9A-Za-z-]{1,64}$/;
+const ACS_ID =
+  /^8:(acs|gcch-acs|dod-acs):[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}_[0-9A-Za-z-]{1,64}$/;
 const MAX_OWNER_LENGTH = 256;
 // Subjects from identity providers are printable; control characters only ever mean a mistake or an attack.
 const PRINTABLE = /^[^\p{Cc}]+$/u;
@@ -13,7 +14,12 @@ export function assertIdentityId(id: string, field = "identityId"): void {
 }
 
 export function assertOwner(owner: string, field = "owner"): void {
-  if (owner.length === 0 || owner.length > MAX_OWNER_LENGTH || !PRINTABLE.test(owner) || owner.trim() !== owner) {
+  if (
+    owner.length === 0 ||
+    owner.length > MAX_OWNER_LENGTH ||
+    !PRINTABLE.test(owner) ||
+    owner.trim() !== owner
+  ) {
     throw badInput(
       `${field} must be 1 to ${MAX_OWNER_LENGTH} printable characters without leading or trailing spaces.`,
       field,

@@ -1,7 +1,12 @@
 // Per-caller quotas that protect the shared ACS budget: in memory for one process, in Redis when
 // replicas must share one limit. May import: config types, errors, identity/ports.
 import { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from "rate-limiter-flexible";
 import { AppError, ErrorCode } from "../errors";
 import type { RateLimiter } from "../identity/ports";
 
@@ -15,7 +20,9 @@ export interface ClosableRateLimiter extends RateLimiter {
 }
 
 export function createRateLimiter(limits: PerMinuteLimits, redisUrl?: string): ClosableRateLimiter {
-  const redis = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false }) : undefined;
+  const redis = redisUrl
+    ? new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+    : undefined;
   // Without this listener ioredis reports connection errors as unhandled; they surface through consume().
   redis?.on("error", () => undefined);
   const limiters = Object.fromEntries(

@@ -19,7 +19,13 @@ export const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.d
 
 export async function buildFederatedSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [ViewerResolver, CommunicationIdentityResolver, AccessTokenResolver, AuditEventResolver, UserResolver],
+    resolvers: [
+      ViewerResolver,
+      CommunicationIdentityResolver,
+      AccessTokenResolver,
+      AuditEventResolver,
+      UserResolver,
+    ],
     orphanedTypes: [User, CommunicationIdentity],
     authChecker,
     authMode: "error",

@@ -13,7 +13,15 @@ export function corsAllowlist(origins: string[]): RequestHandler {
   const withHeaders = cors({
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     methods: ["GET", "POST", "OPTIONS"],
-    allowedHeaders: ["authorization", "content-type", "apollo-require-preflight", "x-apollo-operation-name", "x-request-id", "apollographql-client-name", "apollographql-client-version"],
+    allowedHeaders: [
+      "authorization",
+      "content-type",
+      "apollo-require-preflight",
+      "x-apollo-operation-name",
+      "x-request-id",
+      "apollographql-client-name",
+      "apollographql-client-version",
+    ],
     exposedHeaders: ["x-request-id", "retry-after"],
     maxAge: 600,
   });

@@ -22,7 +22,9 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, metrics: Me
       }),
     );
     const ready = results.every(([, state]) => state === "ok");
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", checks: Object.fromEntries(results) });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? "ready" : "not ready", checks: Object.fromEntries(results) });
   });
   router.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -16,7 +16,12 @@ export function requestLoggingPlugin(logger: Logger, metrics: Metrics): ApolloSe
           for (const error of errors) {
             if (isExpectedError(error)) continue;
             const original = rootCause(error);
-            log.error({ err: original instanceof AppError ? { code: original.code, cause: original.cause } : original }, "operation failed");
+            log.error(
+              {
+                err: original instanceof AppError ? { code: original.code, cause: original.cause } : original,
+              },
+              "operation failed",
+            );
           }
         },
         async willSendResponse({ operation, errors }) {
@@ -26,7 +31,15 @@ export function requestLoggingPlugin(logger: Logger, metrics: Metrics): ApolloSe
             : "OK";
           const type = operation?.operation ?? "unknown";
           metrics.observeOperation(type, code, seconds);
-          log.info({ operation: type, subject: contextValue.caller?.subject ?? null, code, ms: Math.round(seconds * 1000) }, "graphql");
+          log.info(
+            {
+              operation: type,
+              subject: contextValue.caller?.subject ?? null,
+              code,
+              ms: Math.round(seconds * 1000),
+            },
+            "graphql",
+          );
         },
       };
     },

@@ -1,6 +1,9 @@
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from "@apollo/server/plugin/landingPage/default";
 import { ApolloServerPluginUsageReporting } from "@apollo/server/plugin/usageReporting";
 import { expressMiddleware } from "@as-integrations/express5";
 import { DefaultAzureCredential } from "@azure/identity";
@@ -12,7 +15,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createAcsBackend } from "../acs";
-import { createBearerVerifier, effectivePolicy, loadOrCreateDevIssuer, loadPolicy, type DevIssuer } from "../auth";
+import {
+  createBearerVerifier,
+  effectivePolicy,
+  loadOrCreateDevIssuer,
+  loadPolicy,
+  type DevIssuer,
+} from "../auth";
 import type { AppConfig } from "../config";
 import { startEmulator, type RunningEmulator } from "../emulator";
 import { AppError } from "../errors";
@@ -32,7 +41,10 @@ import { requestId } from "./request-id";
 
 // Report limit violations as validation errors (GRAPHQL_VALIDATION_FAILED) instead of throwing.
 function queryLimits(maxDepth: number) {
-  const report = { propagateOnRejection: false, onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)] };
+  const report = {
+    propagateOnRejection: false,
+    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+  };
   return [maxDepthRule({ n: maxDepth, ...report }), maxAliasesRule({ n: 15, ...report })];
 }
 
@@ -50,11 +62,15 @@ export interface RunningService {
 }
 
 /** Starts everything the configuration asks for and serves GraphQL; `close` drains and releases it all. */
-export async function startService(config: AppConfig, options: { logger?: Logger } = {}): Promise<RunningService> {
+export async function startService(
+  config: AppConfig,
+  options: { logger?: Logger } = {},
+): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const cleanups: Array<() => Promise<void>> = [];
   const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => logger.warn({ err }, "shutdown step failed"));
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((err) => logger.warn({ err }, "shutdown step failed"));
   };
   try {
     const policy = loadPolicy(config.policyFile);
@@ -67,9 +83,14 @@ export async function startService(config: AppConfig, options: { logger?: Logger
     const acsLimits = { timeoutMs: config.acs.timeoutMs, maxRetries: config.acs.maxRetries };
     const acs =
       config.acs.kind === "entra"
-        ? createAcsBackend({ endpoint: config.acs.endpoint, credential: new DefaultAzureCredential(), ...acsLimits })
+        ? createAcsBackend({
+            endpoint: config.acs.endpoint,
+            credential: new DefaultAzureCredential(),
+            ...acsLimits,
+          })
         : createAcsBackend({
-            connectionString: config.acs.kind === "emulator" ? emulator!.connectionString : config.acs.connectionString,
+            connectionString:
+              config.acs.kind === "emulator" ? emulator!.connectionString : config.acs.connectionString,
             ...acsLimits,
           });
 
@@ -98,7 +119,10 @@ export async function startService(config: AppConfig, options: { logger?: Logger
         ApolloServerPluginDrainHttpServer({ httpServer }),
         requestLoggingPlugin(logger, metrics),
         config.isProduction
-          ? ApolloServerPluginLandingPageProductionDefault({ graphRef: config.apollo?.graphRef, footer: false })
+          ? ApolloServerPluginLandingPageProductionDefault({
+              graphRef: config.apollo?.graphRef,
+              footer: false,
+            })
           : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
         ...(config.apollo
           ? [
@@ -115,7 +139,12 @@ export async function startService(config: AppConfig, options: { logger?: Logger
     cleanups.push(() => apollo.stop());
 
     app.use(requestId);
-    app.use(healthRoutes({ database: () => store.ping(), acs: () => acs.ping(), rateLimiter: () => limiter.ping() }, metrics));
+    app.use(
+      healthRoutes(
+        { database: () => store.ping(), acs: () => acs.ping(), rateLimiter: () => limiter.ping() },
+        metrics,
+      ),
+    );
     app.use(
       "/graphql",
       corsAllowlist([...config.http.corsOrigins, ...(config.http.corsAllowStudio ? STUDIO_ORIGINS : [])]),

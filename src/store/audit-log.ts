@@ -45,7 +45,11 @@ export class SqlAuditLog implements AuditLog {
   /** Newest first, in the order events were written. */
   async list({ first, after, identityId, actor }: ListAuditQuery): Promise<Page<AuditEvent>> {
     const limit = Math.min(Math.max(first, 1), 100);
-    let query = this.db.selectFrom("audit_events").selectAll().orderBy("id", "desc").limit(limit + 1);
+    let query = this.db
+      .selectFrom("audit_events")
+      .selectAll()
+      .orderBy("id", "desc")
+      .limit(limit + 1);
     if (after) query = query.where("id", "<", decodeCursor(after));
     if (identityId != null) query = query.where("identity_id", "=", identityId);
     if (actor != null) query = query.where("actor", "=", actor);

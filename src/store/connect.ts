@@ -6,7 +6,8 @@ import { Pool } from "pg";
 import type { Database } from "./database";
 import { migrationProvider } from "./migrations";
 
-export type DatabaseSettings = { kind: "embedded"; dir: string } | { kind: "postgres"; url: string; poolSize: number };
+export type DatabaseSettings =
+  { kind: "embedded"; dir: string } | { kind: "postgres"; url: string; poolSize: number };
 
 /** `dir: "memory://"` keeps the embedded database in memory (tests). */
 export const IN_MEMORY = "memory://";
@@ -47,7 +48,11 @@ async function migrate(db: Kysely<Database>): Promise<void> {
     try {
       // Kysely looks for its bookkeeping tables in every schema unless told which one is ours.
       const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(connection);
-      return await new Migrator({ db: connection, provider: migrationProvider, migrationTableSchema: rows[0].schema }).migrateToLatest();
+      return await new Migrator({
+        db: connection,
+        provider: migrationProvider,
+        migrationTableSchema: rows[0].schema,
+      }).migrateToLatest();
     } finally {
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(connection);
     }

@@ -43,20 +43,31 @@ export class SqlIdentityStore implements IdentityStore {
 
   async findActiveByOwners(owners: readonly string[]) {
     if (owners.length === 0) return new Map<string, IdentityRecord>();
-    const rows = await this.live(this.db).where("owner", "in", [...new Set(owners)]).execute();
+    const rows = await this.live(this.db)
+      .where("owner", "in", [...new Set(owners)])
+      .execute();
     return new Map(rows.map((row) => [row.owner!, toRecord(row)]));
   }
 
   async findByIds(ids: readonly string[]) {
     if (ids.length === 0) return new Map<string, IdentityRecord>();
-    const rows = await this.db.selectFrom("identities").selectAll().where("id", "in", [...new Set(ids)]).execute();
+    const rows = await this.db
+      .selectFrom("identities")
+      .selectAll()
+      .where("id", "in", [...new Set(ids)])
+      .execute();
     return new Map(rows.map((row) => [row.id, toRecord(row)]));
   }
 
   /** Oldest first; deleted identities are left out. */
   async list({ first, after, owner }: ListIdentitiesQuery): Promise<Page<IdentityRecord>> {
     const limit = Math.min(Math.max(first, 1), 100);
-    let query = this.db.selectFrom("identities").selectAll().where("deleted_at", "is", null).orderBy("seq").limit(limit + 1);
+    let query = this.db
+      .selectFrom("identities")
+      .selectAll()
+      .where("deleted_at", "is", null)
+      .orderBy("seq")
+      .limit(limit + 1);
     if (after) query = query.where("seq", ">", decodeCursor(after));
     if (owner != null) query = query.where("owner", "=", owner);
     const rows = await query.execute();
@@ -84,7 +95,11 @@ export class SqlIdentityStore implements IdentityStore {
         if (row) return { record: toRecord(row), created: false };
         const identity = await create();
         createdId = identity.id;
-        const inserted = await trx.insertInto("identities").values(this.values(identity)).returningAll().executeTakeFirstOrThrow();
+        const inserted = await trx
+          .insertInto("identities")
+          .values(this.values(identity))
+          .returningAll()
+          .executeTakeFirstOrThrow();
         return { record: toRecord(inserted), created: true };
       });
     } catch (error) {
@@ -96,7 +111,13 @@ export class SqlIdentityStore implements IdentityStore {
 
   async insert(identity: NewIdentity) {
     try {
-      return toRecord(await this.db.insertInto("identities").values(this.values(identity)).returningAll().executeTakeFirstOrThrow());
+      return toRecord(
+        await this.db
+          .insertInto("identities")
+          .values(this.values(identity))
+          .returningAll()
+          .executeTakeFirstOrThrow(),
+      );
     } catch (error) {
       if (isUniqueViolation(error) && identity.owner) throw new OwnerTakenError(identity.owner);
       throw error;
@@ -125,7 +146,10 @@ export class SqlIdentityStore implements IdentityStore {
   async markDeleted(id: string, at: Date) {
     const row = await this.db
       .updateTable("identities")
-      .set({ deleted_at: sql<Date>`coalesce(deleted_at, ${at})`, deletion_requested_at: sql<Date>`coalesce(deletion_requested_at, ${at})` })
+      .set({
+        deleted_at: sql<Date>`coalesce(deleted_at, ${at})`,
+        deletion_requested_at: sql<Date>`coalesce(deletion_requested_at, ${at})`,
+      })
       .where("id", "=", id)
       .returningAll()
       .executeTakeFirst();
@@ -138,6 +162,11 @@ export class SqlIdentityStore implements IdentityStore {
   }
 
   private values(identity: NewIdentity) {
-    return { id: identity.id, owner: identity.owner, created_by: identity.createdBy, created_at: identity.createdAt };
+    return {
+      id: identity.id,
+      owner: identity.owner,
+      created_by: identity.createdBy,
+      created_at: identity.createdAt,
+    };
   }
 }

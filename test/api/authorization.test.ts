@@ -7,7 +7,8 @@ let aliceIdentity: string;
 beforeAll(async () => {
   service = await startTestService();
   const alice = await service.as("alice", ["user"]);
-  aliceIdentity = (await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).data!.issueMyAccessToken.identity.id;
+  aliceIdentity = (await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).data!.issueMyAccessToken.identity
+    .id;
 });
 afterAll(() => service?.stop());
 
@@ -18,7 +19,8 @@ async function identityCount(): Promise<number> {
   let count = 0;
   let after: string | null = null;
   do {
-    const page: any = (await admin.request(op.IDENTITIES, { first: 100, after })).data!.communicationIdentities;
+    const page: any = (await admin.request(op.IDENTITIES, { first: 100, after })).data!
+      .communicationIdentities;
     count += page.nodes.length;
     after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
   } while (after);
@@ -29,7 +31,12 @@ describe("callers without a valid bearer token", () => {
   test("anonymous callers may ask who they are, and nothing else", async () => {
     const anonymous = service.anonymous();
     const viewer = await anonymous.request(op.VIEWER);
-    expect(viewer.data!.viewer).toMatchObject({ authenticated: false, subject: null, permissions: [], allowedScopes: [] });
+    expect(viewer.data!.viewer).toMatchObject({
+      authenticated: false,
+      subject: null,
+      permissions: [],
+      allowedScopes: [],
+    });
     expect(codes(await anonymous.request(op.ISSUE_MY, { scopes: ["CHAT"] }))).toEqual(["UNAUTHENTICATED"]);
     expect(codes(await anonymous.request(op.MY_IDENTITY))).toEqual(["UNAUTHENTICATED"]);
     expect(codes(await anonymous.request(op.CREATE, { owner: "x" }))).toEqual(["UNAUTHENTICATED"]);
@@ -59,9 +66,10 @@ describe("callers without a valid bearer token", () => {
       body: JSON.stringify({ query: "{ viewer { authenticated } }" }),
     });
     expect(response.status).toBe(401);
-    expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe(
-      "UNAUTHENTICATED",
-    );
+    expect(
+      ((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions
+        .code,
+    ).toBe("UNAUTHENTICATED");
   });
 
   test("a token signed by another key is refused", async () => {
@@ -87,18 +95,24 @@ describe("callers without a valid bearer token", () => {
 describe("users acting beyond their policy", () => {
   test("may not mint for, revoke or read another user's identity", async () => {
     const eve = await service.as("eve", ["user"]);
-    expect(codes(await eve.request(op.ISSUE, { id: aliceIdentity, scopes: ["CHAT"] }))).toEqual(["FORBIDDEN"]);
+    expect(codes(await eve.request(op.ISSUE, { id: aliceIdentity, scopes: ["CHAT"] }))).toEqual([
+      "FORBIDDEN",
+    ]);
     expect(codes(await eve.request(op.REVOKE, { id: aliceIdentity }))).toEqual(["FORBIDDEN"]);
     expect(codes(await eve.request(op.IDENTITY, { id: aliceIdentity }))).toEqual(["FORBIDDEN"]);
     const alice = await service.as("alice", ["user"]);
-    expect((await alice.request(op.IDENTITY, { id: aliceIdentity })).data!.communicationIdentity.tokensRevokedAt).toBeNull();
+    expect(
+      (await alice.request(op.IDENTITY, { id: aliceIdentity })).data!.communicationIdentity.tokensRevokedAt,
+    ).toBeNull();
   });
 
   test("may not use operator operations", async () => {
     const user = await service.as("alice", ["user"]);
     expect(codes(await user.request(op.DELETE, { id: aliceIdentity }))).toEqual(["FORBIDDEN"]);
     expect(codes(await user.request(op.CREATE, { owner: "someone" }))).toEqual(["FORBIDDEN"]);
-    expect(codes(await user.request(op.CREATE_WITH_TOKEN, { owner: "someone", scopes: ["CHAT"] }))).toEqual(["FORBIDDEN"]);
+    expect(codes(await user.request(op.CREATE_WITH_TOKEN, { owner: "someone", scopes: ["CHAT"] }))).toEqual([
+      "FORBIDDEN",
+    ]);
     expect(codes(await user.request(op.IDENTITIES, { first: 10 }))).toEqual(["FORBIDDEN"]);
     expect(codes(await user.request(op.AUDIT, { first: 10 }))).toEqual(["FORBIDDEN"]);
     const service_ = await service.as("backend", ["service"]);
@@ -170,7 +184,9 @@ describe("bad input", () => {
     expect(codes(await admin.request(op.CREATE, { owner: "x".repeat(257) }))).toEqual(["BAD_USER_INPUT"]);
     expect(codes(await admin.request(op.CREATE, { owner: "line\nbreak" }))).toEqual(["BAD_USER_INPUT"]);
     expect(codes(await admin.request(op.IDENTITIES, { first: 1000 }))).toEqual(["BAD_USER_INPUT"]);
-    expect(codes(await admin.request(op.IDENTITIES, { first: 10, after: "not a cursor!" }))).toEqual(["BAD_USER_INPUT"]);
+    expect(codes(await admin.request(op.IDENTITIES, { first: 10, after: "not a cursor!" }))).toEqual([
+      "BAD_USER_INPUT",
+    ]);
     expect(await identityCount()).toBe(before);
   });
 
@@ -178,7 +194,10 @@ describe("bad input", () => {
     const response = await fetch(service.graphqlUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: `{ viewer { authenticated } }`, variables: { pad: "x".repeat(200_000) } }),
+      body: JSON.stringify({
+        query: `{ viewer { authenticated } }`,
+        variables: { pad: "x".repeat(200_000) },
+      }),
     });
     expect(response.status).toBe(413);
   });

@@ -7,7 +7,9 @@ import * as op from "../support/operations";
 async function parallelFirstMints(replicas: TestService[], subject: string, total: number) {
   const clients = await Promise.all(replicas.map((replica) => replica.as(subject, ["user"])));
   return Promise.all(
-    Array.from({ length: total }, (_, i) => clients[i % clients.length].request(op.ISSUE_MY, { scopes: ["CHAT"] })),
+    Array.from({ length: total }, (_, i) =>
+      clients[i % clients.length].request(op.ISSUE_MY, { scopes: ["CHAT"] }),
+    ),
   );
 }
 
@@ -37,10 +39,17 @@ describe("two replicas sharing PostgreSQL", () => {
   beforeAll(async () => {
     const database = await postgres.setup();
     if (!database) return;
-    const first = await startTestService({ RATE_LIMIT_MINT_PER_MINUTE: "1000" }, { database: { kind: "postgres", url: database.url, poolSize: 10 } });
+    const first = await startTestService(
+      { RATE_LIMIT_MINT_PER_MINUTE: "1000" },
+      { database: { kind: "postgres", url: database.url, poolSize: 10 } },
+    );
     // The second replica talks to the same ACS (the first one's emulator) and the same database.
     const second = await startTestService(
-      { RATE_LIMIT_MINT_PER_MINUTE: "1000", ACS_CONNECTION_STRING: first.emulator!.connectionString, AUTH_ALLOW_DEV_TOKENS: "true" },
+      {
+        RATE_LIMIT_MINT_PER_MINUTE: "1000",
+        ACS_CONNECTION_STRING: first.emulator!.connectionString,
+        AUTH_ALLOW_DEV_TOKENS: "true",
+      },
       { database: { kind: "postgres", url: database.url, poolSize: 10 }, dataDir: first.config.dataDir },
     );
     replicas = [first, second];

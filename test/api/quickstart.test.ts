@@ -41,7 +41,11 @@ describe("a signed-in user", () => {
     const expiresOn = Date.parse(minted.expiresOn);
     expect(expiresOn).toBeGreaterThanOrEqual(before + 60 * 60_000 - 1000);
     expect(expiresOn).toBeLessThanOrEqual(Date.now() + 60 * 60_000 + 1000);
-    expect(await validity(minted.token)).toMatchObject({ valid: true, identity: minted.identity.id, scopes: ["chat", "voip"] });
+    expect(await validity(minted.token)).toMatchObject({
+      valid: true,
+      identity: minted.identity.id,
+      scopes: ["chat", "voip"],
+    });
 
     const second = await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] });
     expect(second.data!.issueMyAccessToken.identity.id).toBe(minted.identity.id);
@@ -71,7 +75,9 @@ describe("a guest", () => {
     expect(viewer.maxTokenLifetimeMinutes).toBe(60);
     const { data, errors } = await guest.request(op.ISSUE_MY, { scopes: ["CHAT_JOIN_LIMITED", "VOIP_JOIN"] });
     expect(errors).toEqual([]);
-    expect(Date.parse(data!.issueMyAccessToken.expiresOn)).toBeLessThanOrEqual(Date.now() + 60 * 60_000 + 1000);
+    expect(Date.parse(data!.issueMyAccessToken.expiresOn)).toBeLessThanOrEqual(
+      Date.now() + 60 * 60_000 + 1000,
+    );
     expect(await validity(data!.issueMyAccessToken.token)).toMatchObject({ valid: true });
   });
 });
@@ -79,7 +85,11 @@ describe("a guest", () => {
 describe("a backend service", () => {
   test("creates an identity with its first token for an owner, then mints more for it", async () => {
     const backend = await service.as("backend", ["service"]);
-    const created = await backend.request(op.CREATE_WITH_TOKEN, { owner: "carol", scopes: ["CHAT"], minutes: 120 });
+    const created = await backend.request(op.CREATE_WITH_TOKEN, {
+      owner: "carol",
+      scopes: ["CHAT"],
+      minutes: 120,
+    });
     expect(created.errors).toEqual([]);
     const { identity, token } = created.data!.createCommunicationIdentityWithToken;
     expect(identity).toMatchObject({ owner: "carol", deletedAt: null });
@@ -102,9 +112,13 @@ describe("an operator (admin)", () => {
     const created = await admin.request(op.CREATE, { owner: "bob" });
     expect(created.errors).toEqual([]);
     const id = created.data!.createCommunicationIdentity.id;
-    expect(created.data!.createCommunicationIdentity).toMatchObject({ owner: "bob", lastTokenIssuedAt: null });
+    expect(created.data!.createCommunicationIdentity).toMatchObject({
+      owner: "bob",
+      lastTokenIssuedAt: null,
+    });
 
-    const first = (await admin.request(op.ISSUE, { id, scopes: ["CHAT", "VOIP"], minutes: 60 })).data!.issueAccessToken;
+    const first = (await admin.request(op.ISSUE, { id, scopes: ["CHAT", "VOIP"], minutes: 60 })).data!
+      .issueAccessToken;
     expect(await validity(first.token)).toMatchObject({ valid: true });
 
     const revoked = await admin.request(op.REVOKE, { id });
@@ -123,7 +137,9 @@ describe("an operator (admin)", () => {
     expect(afterDelete.errors.map((e) => e.code)).toEqual(["NOT_FOUND"]);
     // Deleting again is a no-op that reports the same deletion.
     const again = await admin.request(op.DELETE, { id });
-    expect(again.data!.deleteCommunicationIdentity.deletedAt).toBe(deleted.data!.deleteCommunicationIdentity.deletedAt);
+    expect(again.data!.deleteCommunicationIdentity.deletedAt).toBe(
+      deleted.data!.deleteCommunicationIdentity.deletedAt,
+    );
   });
 
   test("lists identities page by page and reads the audit trail, which never holds a token", async () => {
@@ -137,7 +153,8 @@ describe("an operator (admin)", () => {
     const seen: string[] = [];
     let after: string | null = null;
     do {
-      const page: any = (await admin.request(op.IDENTITIES, { first: 2, after })).data!.communicationIdentities;
+      const page: any = (await admin.request(op.IDENTITIES, { first: 2, after })).data!
+        .communicationIdentities;
       expect(page.nodes.length).toBeLessThanOrEqual(2);
       seen.push(...page.nodes.map((n: { owner: string }) => n.owner));
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
@@ -145,13 +162,16 @@ describe("an operator (admin)", () => {
     expect(seen).toEqual(expect.arrayContaining(owners));
     expect(new Set(seen).size).toBe(seen.length);
 
-    const byOwner = (await admin.request(op.IDENTITIES, { first: 10, owner: "p3" })).data!.communicationIdentities;
+    const byOwner = (await admin.request(op.IDENTITIES, { first: 10, owner: "p3" })).data!
+      .communicationIdentities;
     expect(byOwner.nodes.map((n: { owner: string }) => n.owner)).toEqual(["p3"]);
 
     const audit = await admin.request(op.AUDIT, { first: 100, actor: "ops" });
     expect(audit.errors).toEqual([]);
     const events = audit.data!.auditEvents.nodes;
-    expect(events.filter((e: { action: string }) => e.action === "token.issue").length).toBeGreaterThanOrEqual(5);
+    expect(
+      events.filter((e: { action: string }) => e.action === "token.issue").length,
+    ).toBeGreaterThanOrEqual(5);
     expect(events[0]).toMatchObject({ actor: "ops", outcome: "success" });
     const text = JSON.stringify(events);
     for (const token of tokens) expect(text).not.toContain(token);

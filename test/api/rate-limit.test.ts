@@ -14,7 +14,8 @@ describe("in memory (one process)", () => {
 
   test("a caller over their mint quota gets RATE_LIMITED, others are unaffected", async () => {
     const alice = await service.as("alice", ["user"]);
-    for (let i = 0; i < 3; i++) expect((await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).errors).toEqual([]);
+    for (let i = 0; i < 3; i++)
+      expect((await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).errors).toEqual([]);
     const limited = await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] });
     expect(codes(limited)).toEqual(["RATE_LIMITED"]);
     expect(limited.errors[0].extensions.retryAfterSeconds).toBeGreaterThan(0);

@@ -6,7 +6,11 @@ import * as op from "../support/operations";
 let service: TestService;
 beforeAll(async () => {
   // One retry with a short delay keeps the suite fast; production defaults are documented in the README.
-  service = await startTestService({ ACS_MAX_RETRIES: "1", ACS_TIMEOUT_MS: "5000", RATE_LIMIT_MINT_PER_MINUTE: "1000" });
+  service = await startTestService({
+    ACS_MAX_RETRIES: "1",
+    ACS_TIMEOUT_MS: "5000",
+    RATE_LIMIT_MINT_PER_MINUTE: "1000",
+  });
 });
 afterEach(() => service.emulator!.faults.clear());
 afterAll(() => service?.stop());
@@ -43,7 +47,9 @@ test("a dropped connection is retried by the SDK and the caller never notices", 
   service.emulator!.faults.set([{ kind: "drop", count: 1 }]);
   const result = await alice.request(op.ISSUE_MY, { scopes: ["VOIP"] });
   expect(result.errors).toEqual([]);
-  expect(await validateEmulatorToken(service.emulator!.endpoint, result.data!.issueMyAccessToken.token)).toMatchObject({
+  expect(
+    await validateEmulatorToken(service.emulator!.endpoint, result.data!.issueMyAccessToken.token),
+  ).toMatchObject({
     valid: true,
   });
 });
@@ -59,7 +65,9 @@ test("a delete interrupted by an ACS outage is completed by a retry, and nothing
   expect(codes(failed)).toEqual(["ACS_UNAVAILABLE"]);
   // The identity is still there, not deleted, and its token still works: nothing half-done is visible.
   expect((await admin.request(op.IDENTITY, { id })).data!.communicationIdentity.deletedAt).toBeNull();
-  expect(await validateEmulatorToken(service.emulator!.endpoint, minted.token)).toMatchObject({ valid: true });
+  expect(await validateEmulatorToken(service.emulator!.endpoint, minted.token)).toMatchObject({
+    valid: true,
+  });
   // While the delete is pending, no new token is minted for it.
   expect(codes(await admin.request(op.ISSUE, { id, scopes: ["CHAT"] }))).toEqual(["NOT_FOUND"]);
 

@@ -38,9 +38,15 @@ test("a full flow, including failures, leaves no secret in logs, errors or the d
   await admin.request(op.DELETE, { id });
 
   const rows = await Promise.all(
-    ["identities", "audit_events"].map(async (table) => (await sql`select * from ${sql.table(table)}`.execute(service.store.db)).rows),
+    ["identities", "audit_events"].map(
+      async (table) => (await sql`select * from ${sql.table(table)}`.execute(service.store.db)).rows,
+    ),
   );
-  const haystacks = { logs: lines.join("\n"), errors: JSON.stringify(errors), database: JSON.stringify(rows) };
+  const haystacks = {
+    logs: lines.join("\n"),
+    errors: JSON.stringify(errors),
+    database: JSON.stringify(rows),
+  };
   expect(lines.length).toBeGreaterThan(5);
   expect(rows[1].length).toBeGreaterThan(3);
   const secrets = {

@@ -35,10 +35,22 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const verifier = (env: Record<string, string> = {}) =>
   createBearerVerifier(loadConfig({ AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE, ...env }).auth);
 
-async function token(claims: JWTPayload = {}, options: { alg?: string; kid?: string; key?: Parameters<SignJWT["sign"]>[0]; omit?: string[] } = {}) {
-  const body: JWTPayload = { sub: "alice", roles: ["user"], iss: issuer, aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 300, ...claims };
+async function token(
+  claims: JWTPayload = {},
+  options: { alg?: string; kid?: string; key?: Parameters<SignJWT["sign"]>[0]; omit?: string[] } = {},
+) {
+  const body: JWTPayload = {
+    sub: "alice",
+    roles: ["user"],
+    iss: issuer,
+    aud: AUDIENCE,
+    exp: Math.floor(Date.now() / 1000) + 300,
+    ...claims,
+  };
   for (const name of options.omit ?? []) delete body[name];
-  return new SignJWT(body).setProtectedHeader({ alg: options.alg ?? "RS256", kid: options.kid ?? "k1" }).sign(options.key ?? rsa.privateKey);
+  return new SignJWT(body)
+    .setProtectedHeader({ alg: options.alg ?? "RS256", kid: options.kid ?? "k1" })
+    .sign(options.key ?? rsa.privateKey);
 }
 
 async function refusal(v: BearerVerifier, header: string) {
@@ -54,7 +66,10 @@ async function refusal(v: BearerVerifier, header: string) {
 }
 
 test("a valid token from the discovered issuer yields the subject and roles", async () => {
-  expect(await verifier().authenticate(`Bearer ${await token()}`)).toEqual({ subject: "alice", roles: ["user"] });
+  expect(await verifier().authenticate(`Bearer ${await token()}`)).toEqual({
+    subject: "alice",
+    roles: ["user"],
+  });
 });
 
 test("no header is the anonymous caller", async () => {
@@ -70,10 +85,13 @@ describe("refused tokens", () => {
     ["wrong scheme", async () => `Basic ${await token()}`],
     ["garbage", async () => "Bearer garbage"],
     ["alg none", async () => `Bearer ${unsigned()}x`],
-    ["HS256 signed with the public key (algorithm confusion)", async () => {
-      const publicPem = Buffer.from(JSON.stringify(await exportJWK(rsa.publicKey)));
-      return `Bearer ${await token({}, { alg: "HS256", key: new Uint8Array(publicPem) })}`;
-    }],
+    [
+      "HS256 signed with the public key (algorithm confusion)",
+      async () => {
+        const publicPem = Buffer.from(JSON.stringify(await exportJWK(rsa.publicKey)));
+        return `Bearer ${await token({}, { alg: "HS256", key: new Uint8Array(publicPem) })}`;
+      },
+    ],
     ["wrong issuer", async () => `Bearer ${await token({ iss: "https://evil.example" })}`],
     ["wrong audience", async () => `Bearer ${await token({ aud: "someone-else" })}`],
     ["expired", async () => `Bearer ${await token({ exp: Math.floor(Date.now() / 1000) - 120 })}`],
@@ -82,7 +100,10 @@ describe("refused tokens", () => {
     ["no sub", async () => `Bearer ${await token({}, { omit: ["sub"] })}`],
     ["empty sub", async () => `Bearer ${await token({ sub: "" })}`],
     ["unknown kid", async () => `Bearer ${await token({}, { kid: "other" })}`],
-    ["signed by another key", async () => `Bearer ${await token({}, { key: (await generateKeyPair("RS256")).privateKey })}`],
+    [
+      "signed by another key",
+      async () => `Bearer ${await token({}, { key: (await generateKeyPair("RS256")).privateKey })}`,
+    ],
   ])("%s", async (_name, header) => {
     await refusal(verifier(), await header());
   });
@@ -102,7 +123,9 @@ describe("refused tokens", () => {
 });
 
 test("AUTH_JWKS_URL works without discovery", async () => {
-  const v = createBearerVerifier(loadConfig({ AUTH_JWKS_URL: `${issuer}/jwks`, AUTH_AUDIENCE: AUDIENCE }).auth);
+  const v = createBearerVerifier(
+    loadConfig({ AUTH_JWKS_URL: `${issuer}/jwks`, AUTH_AUDIENCE: AUDIENCE }).auth,
+  );
   expect((await v.authenticate(`Bearer ${await token()}`)).subject).toBe("alice");
 });
 
@@ -125,20 +148,31 @@ describe("the development issuer", () => {
     const second = await loadOrCreateDevIssuer(dir);
     expect(second.publicJwks).toEqual(first.publicJwks);
     const v = createBearerVerifier(loadConfig({ DATA_DIR: dir }).auth, second);
-    expect(await v.authenticate(`Bearer ${await first.sign({ sub: "dev", roles: ["admin"] })}`)).toEqual({ subject: "dev", roles: ["admin"] });
+    expect(await v.authenticate(`Bearer ${await first.sign({ sub: "dev", roles: ["admin"] })}`)).toEqual({
+      subject: "dev",
+      roles: ["admin"],
+    });
   });
 
   test("its tokens are refused when development tokens are off", async () => {
     const devIssuer = await loadOrCreateDevIssuer(dir);
-    const v = createBearerVerifier(loadConfig({ AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE }).auth, devIssuer);
+    const v = createBearerVerifier(
+      loadConfig({ AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE }).auth,
+      devIssuer,
+    );
     await refusal(v, `Bearer ${await devIssuer.sign({ sub: "dev", roles: ["admin"] })}`);
   });
 
   test("the token CLI prints a working token, and refuses in production", async () => {
     const lines: string[] = [];
-    expect(await main(["--sub", "alice", "--roles", "user,guest"], { DATA_DIR: dir }, (l) => lines.push(l))).toBe(0);
+    expect(
+      await main(["--sub", "alice", "--roles", "user,guest"], { DATA_DIR: dir }, (l) => lines.push(l)),
+    ).toBe(0);
     const v = createBearerVerifier(loadConfig({ DATA_DIR: dir }).auth, await loadOrCreateDevIssuer(dir));
-    expect(await v.authenticate(`Bearer ${lines[0]}`)).toEqual({ subject: "alice", roles: ["user", "guest"] });
+    expect(await v.authenticate(`Bearer ${lines[0]}`)).toEqual({
+      subject: "alice",
+      roles: ["user", "guest"],
+    });
     const refused: string[] = [];
     const env = { DATA_DIR: dir, NODE_ENV: "production", AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE };
     expect(await main(["--sub", "alice"], env, (l) => refused.push(l))).toBe(2);

@@ -2,11 +2,18 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { authChecker } from "../../src/auth/auth-checker";
-import { checkTokenRequest, DEFAULT_POLICY, effectivePolicy, loadPolicy, type Permission } from "../../src/auth/policy";
+import {
+  checkTokenRequest,
+  DEFAULT_POLICY,
+  effectivePolicy,
+  loadPolicy,
+  type Permission,
+} from "../../src/auth/policy";
 import { ConfigError } from "../../src/config";
 import { AppError } from "../../src/errors";
 
-const as = (roles: string[], subject: string | null = "someone") => effectivePolicy(DEFAULT_POLICY, { subject, roles });
+const as = (roles: string[], subject: string | null = "someone") =>
+  effectivePolicy(DEFAULT_POLICY, { subject, roles });
 const codeOf = (run: () => void) => {
   try {
     run();
@@ -21,7 +28,12 @@ test("the default roles", () => {
   expect(as(["user"]).maxTokenLifetimeMinutes).toBe(1440);
   expect([...as(["guest"]).scopes].sort()).toEqual(["chat.join.limited", "voip.join"]);
   expect(as(["guest"]).maxTokenLifetimeMinutes).toBe(60);
-  expect([...as(["service"]).permissions].sort()).toEqual(["identity:create", "identity:read", "mint:any", "mint:self"]);
+  expect([...as(["service"]).permissions].sort()).toEqual([
+    "identity:create",
+    "identity:read",
+    "mint:any",
+    "mint:self",
+  ]);
   expect(as(["admin"]).permissions.size).toBe(7);
 });
 
@@ -68,15 +80,33 @@ describe("policy files", () => {
 
   test("JSON works too, including an anonymous rule", () => {
     const policy = loadPolicy(
-      write("p.json", JSON.stringify({ roles: {}, anonymous: { permissions: ["mint:self"], scopes: ["voip.join"], maxTokenLifetimeMinutes: 60 } })),
+      write(
+        "p.json",
+        JSON.stringify({
+          roles: {},
+          anonymous: { permissions: ["mint:self"], scopes: ["voip.join"], maxTokenLifetimeMinutes: 60 },
+        }),
+      ),
     );
     expect(effectivePolicy(policy, { subject: null, roles: [] }).scopes.has("voip.join")).toBe(true);
   });
 
   test.each([
-    ["bad.yaml", "roles:\n  guest:\n    permissions: [mint:self]\n    scopes: [chat, teleport]\n    maxTokenLifetimeMinutes: 60\n", "roles.guest.scopes[1]"],
-    ["perm.yaml", "roles:\n  x:\n    permissions: [mint:everything]\n    scopes: []\n    maxTokenLifetimeMinutes: 60\n", "roles.x.permissions[0]"],
-    ["life.json", JSON.stringify({ roles: { x: { permissions: [], scopes: [], maxTokenLifetimeMinutes: 2000 } } }), "roles.x.maxTokenLifetimeMinutes"],
+    [
+      "bad.yaml",
+      "roles:\n  guest:\n    permissions: [mint:self]\n    scopes: [chat, teleport]\n    maxTokenLifetimeMinutes: 60\n",
+      "roles.guest.scopes[1]",
+    ],
+    [
+      "perm.yaml",
+      "roles:\n  x:\n    permissions: [mint:everything]\n    scopes: []\n    maxTokenLifetimeMinutes: 60\n",
+      "roles.x.permissions[0]",
+    ],
+    [
+      "life.json",
+      JSON.stringify({ roles: { x: { permissions: [], scopes: [], maxTokenLifetimeMinutes: 2000 } } }),
+      "roles.x.maxTokenLifetimeMinutes",
+    ],
     ["extra.json", JSON.stringify({ roles: {}, admins: [] }), "admins"],
     ["broken.json", "{ nope", "not valid json"],
     ["missing.yaml", null, "cannot be read"],
@@ -97,7 +127,10 @@ describe("policy files", () => {
 
 describe("the schema's auth checker", () => {
   const check = (subject: string | null, roles: string[], permissions: Permission[]) => {
-    const context = { principal: { subject, roles }, effective: effectivePolicy(DEFAULT_POLICY, { subject, roles }) };
+    const context = {
+      principal: { subject, roles },
+      effective: effectivePolicy(DEFAULT_POLICY, { subject, roles }),
+    };
     return codeOf(() => authChecker({ context, root: {}, args: {}, info: {} as never }, permissions));
   };
   test("signed-in callers pass a bare guard; anonymous ones are UNAUTHENTICATED", () => {

@@ -15,7 +15,9 @@ const ARTIFACTS = path.resolve(__dirname, "../../test-artifacts");
 
 function buildExampleIfStale() {
   const built = path.join(EXAMPLE, "dist", "app.js");
-  const sources = ["src/main.ts", "src/token-refresher.ts", "index.html"].map((f) => statSync(path.join(EXAMPLE, f)).mtimeMs);
+  const sources = ["src/main.ts", "src/token-refresher.ts", "index.html"].map(
+    (f) => statSync(path.join(EXAMPLE, f)).mtimeMs,
+  );
   if (!existsSync(built) || statSync(built).mtimeMs < Math.max(...sources)) {
     execFileSync(process.execPath, [path.join(EXAMPLE, "build.mjs")], { stdio: "ignore" });
   }
@@ -29,13 +31,18 @@ async function serveExample(): Promise<{ origin: string; close(): Promise<void> 
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 const available = existsSync(CHROMIUM);
-if (!available && process.env.CI === "true") throw new Error(`Chromium is required in CI but ${CHROMIUM} is missing`);
+if (!available && process.env.CI === "true")
+  throw new Error(`Chromium is required in CI but ${CHROMIUM} is missing`);
 const describeIfBrowser = available ? describe : describe.skip;
-if (!available) console.warn(`SKIPPED (no Chromium at ${CHROMIUM}): the browser test of examples/browser-app`);
+if (!available)
+  console.warn(`SKIPPED (no Chromium at ${CHROMIUM}): the browser test of examples/browser-app`);
 
 describeIfBrowser("the example app in headless Chromium", () => {
   let allowed: { origin: string; close(): Promise<void> };
@@ -50,7 +57,15 @@ describeIfBrowser("the example app in headless Chromium", () => {
     service = await startTestService({ CORS_ORIGINS: allowed.origin });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   }, 60_000);
 
@@ -89,7 +104,9 @@ describeIfBrowser("the example app in headless Chromium", () => {
     await page.goto(`${disallowed.origin}/?api=${encodeURIComponent(service.graphqlUrl)}`);
     await page.fill("#bearer", await service.tokenFor("browser-mallory", ["user"]));
     await page.click("#sign-in");
-    await page.waitForFunction('document.getElementById("error").textContent !== ""', undefined, { timeout: 15_000 });
+    await page.waitForFunction('document.getElementById("error").textContent !== ""', undefined, {
+      timeout: 15_000,
+    });
     expect(await page.isHidden("#result")).toBe(true);
     expect(await page.textContent("#error")).toMatch(/fetch|network/i);
     await page.screenshot({ path: path.join(ARTIFACTS, "browser-app-disallowed.png"), fullPage: true });

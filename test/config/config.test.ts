@@ -48,7 +48,15 @@ test.each([
   [{ AUTH_ALGORITHMS: "none" }, "AUTH_ALGORITHMS"],
   [{ AUTH_ALGORITHMS: "HS256" }, "AUTH_ALGORITHMS"],
   [{ NODE_ENV: "production" }, "AUTH_ISSUER"],
-  [{ NODE_ENV: "production", AUTH_JWKS_URL: "https://i/jwks", AUTH_AUDIENCE: "a", AUTH_ALLOW_DEV_TOKENS: "true" }, "AUTH_ALLOW_DEV_TOKENS"],
+  [
+    {
+      NODE_ENV: "production",
+      AUTH_JWKS_URL: "https://i/jwks",
+      AUTH_AUDIENCE: "a",
+      AUTH_ALLOW_DEV_TOKENS: "true",
+    },
+    "AUTH_ALLOW_DEV_TOKENS",
+  ],
   [{ RATE_LIMIT_MINT_PER_MINUTE: "0" }, "RATE_LIMIT_MINT_PER_MINUTE"],
   [{ CORS_ORIGINS: "https://ok.example, not a url" }, "CORS_ORIGINS"],
   [{ APOLLO_KEY: "service:x" }, "APOLLO_GRAPH_REF"],
@@ -58,6 +66,9 @@ test.each([
 });
 
 test("secrets never appear in configuration errors", () => {
-  const message = errorOf({ ACS_CONNECTION_STRING: "endpoint=https://x/;accesskey=SECRETKEY", ACS_ENDPOINT: "https://x" });
+  const message = errorOf({
+    ACS_CONNECTION_STRING: "endpoint=https://x/;accesskey=SECRETKEY",
+    ACS_ENDPOINT: "https://x",
+  });
   expect(message).not.toContain("SECRETKEY");
 });

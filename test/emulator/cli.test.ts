@@ -10,7 +10,11 @@ import { sdkClient } from "../support/emulator";
 
 test("the standalone emulator prints its connection string, serves the quickstart, and stops on SIGTERM", async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "emulator-cli-"));
-  const child = spawn(process.execPath, [builtFile("src/emulator/cli.js"), "--port", "0", "--data-dir", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [builtFile("src/emulator/cli.js"), "--port", "0", "--data-dir", dataDir],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   try {
     const firstLine = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).once("line", resolve);
@@ -26,7 +30,10 @@ test("the standalone emulator prints its connection string, serves the quickstar
     await client.revokeTokens(user);
     expect(await validateEmulatorToken(endpoint, token)).toMatchObject({ valid: false, reason: "revoked" });
     await client.deleteUser(user);
-    expect(await validateEmulatorToken(endpoint, token)).toMatchObject({ valid: false, reason: "identity_deleted" });
+    expect(await validateEmulatorToken(endpoint, token)).toMatchObject({
+      valid: false,
+      reason: "identity_deleted",
+    });
 
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");

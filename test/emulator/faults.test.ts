@@ -19,7 +19,9 @@ const attempts = async (run: () => Promise<unknown>) => {
 
 test("a 429 with Retry-After: 1 is waited out by the SDK, which then succeeds", async () => {
   const client = sdkClient(emulator.connectionString);
-  await setEmulatorFaults(emulator.endpoint, emulator.accessKey, [{ kind: "throttle", retryAfterSeconds: 1, count: 1 }]);
+  await setEmulatorFaults(emulator.endpoint, emulator.accessKey, [
+    { kind: "throttle", retryAfterSeconds: 1, count: 1 },
+  ]);
   const result = await attempts(() => client.createUser());
   expect(result.attempts).toBe(2);
   expect(result.ms).toBeGreaterThanOrEqual(950);
@@ -54,7 +56,14 @@ test("added latency delays the answer", async () => {
 test("a ratio hits about that share of requests, and rules can match by method", async () => {
   const client = sdkClient(emulator.connectionString, { maxRetries: 0 });
   emulator.faults.set([{ kind: "unavailable", ratio: 0.5, method: "POST" }]);
-  const outcomes = await Promise.all(Array.from({ length: 200 }, () => client.createUser().then(() => "ok", () => "failed")));
+  const outcomes = await Promise.all(
+    Array.from({ length: 200 }, () =>
+      client.createUser().then(
+        () => "ok",
+        () => "failed",
+      ),
+    ),
+  );
   const failed = outcomes.filter((o) => o === "failed").length;
   expect(failed).toBeGreaterThan(60);
   expect(failed).toBeLessThan(140);
@@ -66,7 +75,9 @@ test("a ratio hits about that share of requests, and rules can match by method",
 
 test("faults are set and cleared over HTTP only with the access key, and bad rules are refused", async () => {
   await expect(setEmulatorFaults(emulator.endpoint, "nope", [{ kind: "drop" }])).rejects.toThrow(/401/);
-  await expect(setEmulatorFaults(emulator.endpoint, emulator.accessKey, [{ kind: "meltdown" } as never])).rejects.toThrow(/400/);
+  await expect(
+    setEmulatorFaults(emulator.endpoint, emulator.accessKey, [{ kind: "meltdown" } as never]),
+  ).rejects.toThrow(/400/);
   await setEmulatorFaults(emulator.endpoint, emulator.accessKey, [{ kind: "drop", ratio: 1 }]);
   expect(emulator.faults.list()).toHaveLength(1);
   await clearEmulatorFaults(emulator.endpoint, emulator.accessKey);

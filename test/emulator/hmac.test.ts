@@ -11,7 +11,8 @@ afterAll(() => emulator?.close());
 
 const CREATE: RawRequest = { method: "POST", pathAndQuery: "/identities?api-version=2023-10-01", body: "" };
 const DENIED = { error: { code: "Denied", message: "Denied by the resource provider." } };
-const sign = (request = CREATE, date?: Date, key = emulator.accessKey) => signedRequest(emulator.endpoint, key, request, date);
+const sign = (request = CREATE, date?: Date, key = emulator.accessKey) =>
+  signedRequest(emulator.endpoint, key, request, date);
 
 test("a correctly signed empty-body create succeeds with the service's headers", async () => {
   const response = await send(sign());
@@ -31,18 +32,39 @@ test("an identical replay is accepted (SDK retries resend the same signature)", 
 
 test.each<[string, () => Promise<Awaited<ReturnType<typeof send>>>]>([
   ["a wrong key", () => send(sign(CREATE, undefined, Buffer.from("not the key").toString("base64")))],
-  ["a tampered body", () => send(sign({ ...CREATE, body: '{"createTokenWithScopes":["chat"]}' }), { body: '{"createTokenWithScopes":["voip"]}' })],
-  ["a tampered path", async () => {
-    const signed = sign({ method: "POST", pathAndQuery: `/identities/${encodeURIComponent(`8:acs:${emulator.resourceId}_a`)}/:revokeAccessTokens?api-version=2023-10-01` });
-    return send(signed, { url: signed.url.replace("_a/", "_b/") });
-  }],
-  ["a tampered query", async () => {
-    const signed = sign();
-    return send(signed, { url: signed.url.replace("2023-10-01", "2022-10-01") });
-  }],
+  [
+    "a tampered body",
+    () =>
+      send(sign({ ...CREATE, body: '{"createTokenWithScopes":["chat"]}' }), {
+        body: '{"createTokenWithScopes":["voip"]}',
+      }),
+  ],
+  [
+    "a tampered path",
+    async () => {
+      const signed = sign({
+        method: "POST",
+        pathAndQuery: `/identities/${encodeURIComponent(`8:acs:${emulator.resourceId}_a`)}/:revokeAccessTokens?api-version=2023-10-01`,
+      });
+      return send(signed, { url: signed.url.replace("_a/", "_b/") });
+    },
+  ],
+  [
+    "a tampered query",
+    async () => {
+      const signed = sign();
+      return send(signed, { url: signed.url.replace("2023-10-01", "2022-10-01") });
+    },
+  ],
   ["no Authorization header", () => send(sign({ ...CREATE, headers: { authorization: undefined } }))],
-  ["a malformed Authorization header", () => send(sign({ ...CREATE, headers: { authorization: "HMAC-SHA256 Signature=abc" } }))],
-  ["a Bearer Authorization header", () => send(sign({ ...CREATE, headers: { authorization: "Bearer abc.def.ghi" } }))],
+  [
+    "a malformed Authorization header",
+    () => send(sign({ ...CREATE, headers: { authorization: "HMAC-SHA256 Signature=abc" } })),
+  ],
+  [
+    "a Bearer Authorization header",
+    () => send(sign({ ...CREATE, headers: { authorization: "Bearer abc.def.ghi" } })),
+  ],
   ["no x-ms-date", () => send(sign({ ...CREATE, headers: { "x-ms-date": undefined } }))],
   ["an unparseable x-ms-date", () => send(sign({ ...CREATE, headers: { "x-ms-date": "yesterday" } }))],
   ["no x-ms-content-sha256", () => send(sign({ ...CREATE, headers: { "x-ms-content-sha256": undefined } }))],
@@ -73,7 +95,9 @@ test.each([
 
 test("every older supported api-version works", async () => {
   for (const version of ["2021-03-07", "2022-06-01", "2022-10-01"]) {
-    expect((await send(sign({ ...CREATE, pathAndQuery: `/identities?api-version=${version}` }))).status).toBe(201);
+    expect((await send(sign({ ...CREATE, pathAndQuery: `/identities?api-version=${version}` }))).status).toBe(
+      201,
+    );
   }
 });
 

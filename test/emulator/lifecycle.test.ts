@@ -15,7 +15,11 @@ const validity = (token: string) => validateEmulatorToken(emulator.endpoint, tok
 
 test("a token issued before revoke is invalid after it; one issued after is valid, even in the same second", async () => {
   const { user, token: before } = await client.createUserAndToken(["chat"]);
-  expect(await validity(before)).toMatchObject({ valid: true, identity: user.communicationUserId, scopes: ["chat"] });
+  expect(await validity(before)).toMatchObject({
+    valid: true,
+    identity: user.communicationUserId,
+    scopes: ["chat"],
+  });
   await client.revokeTokens(user);
   const { token: after } = await client.getToken(user, ["chat"]);
   expect(await validity(before)).toMatchObject({ valid: false, reason: "revoked" });
@@ -51,9 +55,20 @@ test("the JWKS verifies the tokens", async () => {
 describe("2025-03-02-preview", () => {
   const preview = () => sdkClient(emulator.connectionString, { apiVersion: "2025-03-02-preview" });
   const create = (body: object) =>
-    send(signedRequest(emulator.endpoint, emulator.accessKey, { method: "POST", pathAndQuery: "/identities?api-version=2025-03-02-preview", body: JSON.stringify(body) }));
+    send(
+      signedRequest(emulator.endpoint, emulator.accessKey, {
+        method: "POST",
+        pathAndQuery: "/identities?api-version=2025-03-02-preview",
+        body: JSON.stringify(body),
+      }),
+    );
   const get = (id: string, version = "2025-03-02-preview") =>
-    send(signedRequest(emulator.endpoint, emulator.accessKey, { method: "GET", pathAndQuery: `/identities/${encodeURIComponent(id)}?api-version=${version}` }));
+    send(
+      signedRequest(emulator.endpoint, emulator.accessKey, {
+        method: "GET",
+        pathAndQuery: `/identities/${encodeURIComponent(id)}?api-version=${version}`,
+      }),
+    );
 
   test("the same customId yields the same identity (201 both times)", async () => {
     const first = await create({ customId: "alice@contoso.com" });
@@ -81,7 +96,11 @@ describe("2025-03-02-preview", () => {
 
   test("customId is ignored on 2023-10-01, and GET needs the preview version", async () => {
     const response = await send(
-      signedRequest(emulator.endpoint, emulator.accessKey, { method: "POST", pathAndQuery: "/identities?api-version=2023-10-01", body: '{"customId":"carol"}' }),
+      signedRequest(emulator.endpoint, emulator.accessKey, {
+        method: "POST",
+        pathAndQuery: "/identities?api-version=2023-10-01",
+        body: '{"customId":"carol"}',
+      }),
     );
     expect(response.json!.identity).toEqual({ id: expect.any(String) });
     expect((await get(response.json!.identity.id, "2023-10-01")).status).toBe(404);

@@ -34,14 +34,19 @@ test("identities, revocations, deletions and keys survive a restart; reset wipes
 
     await expect(resetEmulator(second.endpoint, "wrong-key")).rejects.toThrow(/401/);
     await resetEmulator(second.endpoint, second.accessKey);
-    expect(await sdkError(again.getToken(kept.user, ["chat"]))).toMatchObject({ statusCode: 404, code: "IdentityNotFound" });
+    expect(await sdkError(again.getToken(kept.user, ["chat"]))).toMatchObject({
+      statusCode: 404,
+      code: "IdentityNotFound",
+    });
   } finally {
     await second.close();
   }
 
   const third = await startEmulator({ dataDir: dir });
   try {
-    expect(await sdkError(sdkClient(third.connectionString).getToken(kept.user, ["chat"]))).toMatchObject({ statusCode: 404 });
+    expect(await sdkError(sdkClient(third.connectionString).getToken(kept.user, ["chat"]))).toMatchObject({
+      statusCode: 404,
+    });
   } finally {
     await third.close();
   }

@@ -39,7 +39,12 @@ test.each(SCENARIOS)("successfully creates a user and token %s", async (_name, s
   expect(user.communicationUserId).toMatch(ID);
   expect(expiresOn.getTime()).toBeGreaterThanOrEqual(before + 1440 * 60_000 - 1000);
   expect(expiresOn.getTime()).toBeLessThanOrEqual(Date.now() + 1440 * 60_000);
-  expect(decodeClaims(token)).toMatchObject({ skypeid: user.communicationUserId.slice(2), acsScope: scopes.join(","), scp: 1792, resourceId: emulator.resourceId });
+  expect(decodeClaims(token)).toMatchObject({
+    skypeid: user.communicationUserId.slice(2),
+    acsScope: scopes.join(","),
+    scp: 1792,
+    resourceId: emulator.resourceId,
+  });
   expect(await validateEmulatorToken(emulator.endpoint, token)).toMatchObject({ valid: true, scopes });
 });
 
@@ -48,7 +53,12 @@ test.each(SCENARIOS)("successfully gets a token for a user %s", async (_name, sc
   const { token, expiresOn } = await client.getToken(user, scopes);
   const claims = decodeClaims(token);
   expect(decodeHeader(token)).toMatchObject({ alg: "RS256", kid: expect.any(String) });
-  expect(claims).toMatchObject({ skypeid: user.communicationUserId.slice(2), acsScope: scopes.join(","), scp: 1792, resourceId: emulator.resourceId });
+  expect(claims).toMatchObject({
+    skypeid: user.communicationUserId.slice(2),
+    acsScope: scopes.join(","),
+    scp: 1792,
+    resourceId: emulator.resourceId,
+  });
   expect(claims.csi).toBe(String(claims.iat));
   expect((claims.exp as number) - (claims.iat as number)).toBe(1440 * 60);
   expect(Math.abs(expiresOn.getTime() - (claims.exp as number) * 1000)).toBeLessThan(1000);
@@ -74,11 +84,19 @@ describe.each([59, 1441])("custom expiration %i (invalid)", (minutes) => {
   const message = `ExpiresInMinutes value ${minutes} is invalid. Value must be within the [60, 1440] interval.`;
   test("getToken is refused with the recorded error", async () => {
     const user = await client.createUser();
-    expect(await sdkError(client.getToken(user, ["chat"], { tokenExpiresInMinutes: minutes }))).toEqual({ statusCode: 400, code: "ValidationError", message });
+    expect(await sdkError(client.getToken(user, ["chat"], { tokenExpiresInMinutes: minutes }))).toEqual({
+      statusCode: 400,
+      code: "ValidationError",
+      message,
+    });
   });
   test("createUserAndToken is refused and creates nothing", async () => {
     const created = emulator.stats().identitiesCreated;
-    expect(await sdkError(client.createUserAndToken(["chat"], { tokenExpiresInMinutes: minutes }))).toEqual({ statusCode: 400, code: "ValidationError", message });
+    expect(await sdkError(client.createUserAndToken(["chat"], { tokenExpiresInMinutes: minutes }))).toEqual({
+      statusCode: 400,
+      code: "ValidationError",
+      message,
+    });
     expect(emulator.stats().identitiesCreated).toBe(created);
   });
 });
@@ -87,7 +105,13 @@ test("expiresOn on the wire has 7 fractional digits and +00:00, exactly issue ti
   const user = await client.createUser();
   const path = `/identities/${encodeURIComponent(user.communicationUserId)}/:issueAccessToken?api-version=2023-10-01`;
   const before = Date.now();
-  const response = await send(signedRequest(emulator.endpoint, emulator.accessKey, { method: "POST", pathAndQuery: path, body: '{"scopes":["chat"],"expiresInMinutes":60}' }));
+  const response = await send(
+    signedRequest(emulator.endpoint, emulator.accessKey, {
+      method: "POST",
+      pathAndQuery: path,
+      body: '{"scopes":["chat"],"expiresInMinutes":60}',
+    }),
+  );
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
   expect(response.json!.expiresOn).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}\+00:00$/);
@@ -100,14 +124,24 @@ test("expiresOn on the wire has 7 fractional digits and +00:00, exactly issue ti
 
 describe("Error Cases:", () => {
   const OTHER_RESOURCE = "8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000-000000000000";
-  const notOwned = { statusCode: 401, code: "IdentityNotOwned", message: "Provided identity doesn't belong to the resource." };
+  const notOwned = {
+    statusCode: 401,
+    code: "IdentityNotOwned",
+    message: "Provided identity doesn't belong to the resource.",
+  };
 
   test("throws an error when attempting to issue a token without any scopes", async () => {
     const user = await client.createUser();
-    expect(await sdkError(client.getToken(user, []))).toEqual({ statusCode: 400, code: "ValidationError", message: "Invalid scopes - Scopes field is required." });
+    expect(await sdkError(client.getToken(user, []))).toEqual({
+      statusCode: 400,
+      code: "ValidationError",
+      message: "Invalid scopes - Scopes field is required.",
+    });
   });
   test("throws an error when attempting to issue a token for an invalid user", async () => {
-    expect(await sdkError(client.getToken({ communicationUserId: OTHER_RESOURCE }, ["chat"]))).toEqual(notOwned);
+    expect(await sdkError(client.getToken({ communicationUserId: OTHER_RESOURCE }, ["chat"]))).toEqual(
+      notOwned,
+    );
   });
   test("throws an error when attempting to revoke a token from an invalid user", async () => {
     expect(await sdkError(client.revokeTokens({ communicationUserId: OTHER_RESOURCE }))).toEqual(notOwned);
@@ -117,23 +151,38 @@ describe("Error Cases:", () => {
   });
   test("an unknown scope is a ValidationError on scopes", async () => {
     const user = await client.createUser();
-    expect(await sdkError(client.getToken(user, ["bogus-scope" as TokenScope]))).toMatchObject({ statusCode: 400, code: "ValidationError" });
+    expect(await sdkError(client.getToken(user, ["bogus-scope" as TokenScope]))).toMatchObject({
+      statusCode: 400,
+      code: "ValidationError",
+    });
   });
   test("a malformed id is a ValidationError", async () => {
     for (const id of ["8:acs:a b/c?d", `8:acs:${emulator.resourceId}_a_b`, "not-an-id"]) {
-      expect(await sdkError(client.getToken({ communicationUserId: id }, ["chat"]))).toMatchObject({ statusCode: 400, code: "ValidationError" });
+      expect(await sdkError(client.getToken({ communicationUserId: id }, ["chat"]))).toMatchObject({
+        statusCode: 400,
+        code: "ValidationError",
+      });
     }
   });
   test("a never-created identity of this resource is 404 IdentityNotFound", async () => {
     const id = `8:acs:${emulator.resourceId}_00000000-0000-0000-0000-000000000001`;
-    expect(await sdkError(client.getToken({ communicationUserId: id }, ["chat"]))).toMatchObject({ statusCode: 404, code: "IdentityNotFound" });
+    expect(await sdkError(client.getToken({ communicationUserId: id }, ["chat"]))).toMatchObject({
+      statusCode: 404,
+      code: "IdentityNotFound",
+    });
   });
 });
 
 test("successfully revokes tokens issued for a user, and deletes a user", async () => {
   const { user, token } = await client.createUserAndToken(["chat"]);
   await client.revokeTokens(user);
-  expect(await validateEmulatorToken(emulator.endpoint, token)).toMatchObject({ valid: false, reason: "revoked" });
+  expect(await validateEmulatorToken(emulator.endpoint, token)).toMatchObject({
+    valid: false,
+    reason: "revoked",
+  });
   await client.deleteUser(user);
-  expect(await sdkError(client.getToken(user, ["chat"]))).toMatchObject({ statusCode: 404, code: "IdentityNotFound" });
+  expect(await sdkError(client.getToken(user, ["chat"]))).toMatchObject({
+    statusCode: 404,
+    code: "IdentityNotFound",
+  });
 });

@@ -5,7 +5,7 @@ import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginUsageReporting } from "@apollo/server/plugin/usageReporting";
 import { startStandaloneServer } from "@apollo/server/standalone";
-import { Report, Trace } from "@apollo/usage-reporting-protobuf";
+import { Report } from "@apollo/usage-reporting-protobuf";
 import { parse } from "graphql";
 import { gunzipSync } from "node:zlib";
 import { printServiceSchema } from "../../scripts/write-schema";
@@ -21,7 +21,10 @@ let gatewayUrl: string;
 const reports: Buffer[] = [];
 
 beforeAll(async () => {
-  identity = await startTestService({ RATE_LIMIT_MINT_PER_MINUTE: "1000", RATE_LIMIT_CREATE_PER_MINUTE: "1000" });
+  identity = await startTestService({
+    RATE_LIMIT_MINT_PER_MINUTE: "1000",
+    RATE_LIMIT_CREATE_PER_MINUTE: "1000",
+  });
   users = await startUsersSubgraph();
   const composed = composeServices([
     { name: "identity", typeDefs: parse(await printServiceSchema()), url: identity.graphqlUrl },
@@ -81,7 +84,10 @@ test("an operator sees users with their communication identities, resolved in on
   expect(data!.users).toHaveLength(100);
   const withIdentity = data!.users.filter((u: { communicationIdentity: unknown }) => u.communicationIdentity);
   expect(withIdentity.map((u: { id: string }) => u.id)).toEqual(["user-003", "user-042", "user-099"]);
-  expect(withIdentity[0]).toMatchObject({ name: "Name of user-003", communicationIdentity: { owner: "user-003" } });
+  expect(withIdentity[0]).toMatchObject({
+    name: "Name of user-003",
+    communicationIdentity: { owner: "user-003" },
+  });
   expect(batch).toHaveBeenCalledTimes(1);
   expect(batch.mock.calls[0][0]).toHaveLength(USER_IDS.length);
   batch.mockRestore();
@@ -110,7 +116,9 @@ test("a mutation through the gateway mints a token, and the traces it produced c
   const token: string = data!.issueMyAccessToken.token;
   await gateway.stop(); // flushes the usage report
   expect(reports.length).toBeGreaterThan(0);
-  const decoded = reports.map((body) => Report.toObject(Report.decode(gunzipSync(body)), { defaults: false }));
+  const decoded = reports.map((body) =>
+    Report.toObject(Report.decode(gunzipSync(body)), { defaults: false }),
+  );
   const text = JSON.stringify(decoded);
   expect(text).toContain("issueMyAccessToken");
   // The subgraph's inline trace is inside the gateway's query plan trace.

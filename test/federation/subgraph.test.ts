@@ -52,7 +52,10 @@ test("an inline trace of a mint carries no token", async () => {
     },
     body: JSON.stringify({ query: op.ISSUE_MY, variables: { scopes: ["CHAT"] } }),
   });
-  const body = (await response.json()) as { data: { issueMyAccessToken: { token: string } }; extensions: { ftv1: string } };
+  const body = (await response.json()) as {
+    data: { issueMyAccessToken: { token: string } };
+    extensions: { ftv1: string };
+  };
   const token = body.data.issueMyAccessToken.token;
   const trace = Trace.toObject(Trace.decode(Buffer.from(body.extensions.ftv1, "base64")));
   const text = JSON.stringify(trace);
@@ -60,4 +63,3 @@ test("an inline trace of a mint carries no token", async () => {
   expect(text).not.toContain(token);
   expect(text).not.toContain(bearer);
 });
-

@@ -26,7 +26,10 @@ export function usersSchema() {
   return buildSubgraphSchema({
     typeDefs: parse(USERS_TYPE_DEFS),
     resolvers: {
-      Query: { users: (_: unknown, { first }: { first: number }) => USER_IDS.slice(0, first).map((id) => ({ id, name: `Name of ${id}` })) },
+      Query: {
+        users: (_: unknown, { first }: { first: number }) =>
+          USER_IDS.slice(0, first).map((id) => ({ id, name: `Name of ${id}` })),
+      },
       User: { __resolveReference: ({ id }: { id: string }) => ({ id, name: `Name of ${id}` }) },
     },
   });

@@ -28,7 +28,8 @@ test("every type, field, argument and enum value has a description", () => {
       }
     }
     if (isEnumType(type)) {
-      for (const value of type.getValues()) if (!value.description) missing.push(`${type.name}.${value.name}`);
+      for (const value of type.getValues())
+        if (!value.description) missing.push(`${type.name}.${value.name}`);
     }
   }
   expect(missing).toEqual([]);
@@ -48,8 +49,10 @@ test("every query and mutation states who may use it (deny by default)", () => {
 test("the schema is a Federation 2 subgraph with CommunicationIdentity and User as entities", () => {
   const entity = schema.getType("_Entity");
   expect(entity).toBeDefined();
-  expect((entity as unknown as { getTypes(): Array<{ name: string }> }).getTypes().map((t) => t.name).sort()).toEqual([
-    "CommunicationIdentity",
-    "User",
-  ]);
+  expect(
+    (entity as unknown as { getTypes(): Array<{ name: string }> })
+      .getTypes()
+      .map((t) => t.name)
+      .sort(),
+  ).toEqual(["CommunicationIdentity", "User"]);
 });

@@ -37,9 +37,12 @@ describe("in development", () => {
   });
 
   test("a simple cross-site request cannot run an operation (CSRF prevention)", async () => {
-    const response = await fetch(`${service.graphqlUrl}?query=${encodeURIComponent("{ viewer { authenticated } }")}`, {
-      headers: { origin: "https://evil.example" },
-    });
+    const response = await fetch(
+      `${service.graphqlUrl}?query=${encodeURIComponent("{ viewer { authenticated } }")}`,
+      {
+        headers: { origin: "https://evil.example" },
+      },
+    );
     expect(response.status).toBe(400);
     expect(await response.text()).toMatch(/CSRF/i);
   });
@@ -55,7 +58,10 @@ describe("in development", () => {
     expect(health.status).toBe(200);
     expect(health.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     const ready = await fetch(`${service.url}/readyz`);
-    expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", acs: "ok", rateLimiter: "ok" } });
+    expect(await ready.json()).toEqual({
+      status: "ready",
+      checks: { database: "ok", acs: "ok", rateLimiter: "ok" },
+    });
     const echoed = await fetch(`${service.url}/healthz`, { headers: { "x-request-id": "my-request-12345" } });
     expect(echoed.headers.get("x-request-id")).toBe("my-request-12345");
     await fetch(service.graphqlUrl, {
@@ -72,7 +78,10 @@ describe("in development", () => {
     try {
       const ready = await fetch(`${service.url}/readyz`);
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ status: "not ready", checks: { acs: "failing", database: "ok" } });
+      expect(await ready.json()).toMatchObject({
+        status: "not ready",
+        checks: { acs: "failing", database: "ok" },
+      });
     } finally {
       service.emulator!.faults.clear();
     }

@@ -7,8 +7,14 @@ import { IN_MEMORY, openStore, OwnerTakenError, type Store } from "../../src/sto
 import { postgresForTests } from "../support/postgres";
 
 let counter = 0;
-const acsId = () => `8:acs:11111111-2222-3333-4444-555555555555_${String(++counter).padStart(8, "0")}-0000-0000-0000-000000000000`;
-const identity = (owner: string | null, at = new Date()): NewIdentity => ({ id: acsId(), owner, createdBy: "tester", createdAt: at });
+const acsId = () =>
+  `8:acs:11111111-2222-3333-4444-555555555555_${String(++counter).padStart(8, "0")}-0000-0000-0000-000000000000`;
+const identity = (owner: string | null, at = new Date()): NewIdentity => ({
+  id: acsId(),
+  owner,
+  createdBy: "tester",
+  createdAt: at,
+});
 
 function storeBehaviour(name: string, open: () => Promise<Store | undefined>, skipped: () => void) {
   describe(name, () => {
@@ -28,13 +34,22 @@ function storeBehaviour(name: string, open: () => Promise<Store | undefined>, sk
     run("stores, finds and updates identities with millisecond timestamps", async ({ identities }) => {
       const at = new Date("2026-11-24T10:11:12.345Z");
       const created = await identities.insert(identity("crud-owner", at));
-      expect(created).toMatchObject({ owner: "crud-owner", createdBy: "tester", createdAt: at, lastTokenIssuedAt: null, deletedAt: null });
+      expect(created).toMatchObject({
+        owner: "crud-owner",
+        createdBy: "tester",
+        createdAt: at,
+        lastTokenIssuedAt: null,
+        deletedAt: null,
+      });
       expect(await identities.findById(created.id)).toEqual(created);
       expect(await identities.findActiveByOwner("crud-owner")).toEqual(created);
       const issued = new Date("2026-11-24T10:12:00.001Z");
       await identities.markTokenIssued(created.id, issued);
       await identities.markTokensRevoked(created.id, issued);
-      expect(await identities.findById(created.id)).toMatchObject({ lastTokenIssuedAt: issued, tokensRevokedAt: issued });
+      expect(await identities.findById(created.id)).toMatchObject({
+        lastTokenIssuedAt: issued,
+        tokensRevokedAt: issued,
+      });
       expect(await identities.findById("8:acs:nope")).toBeUndefined();
     });
 
@@ -51,7 +66,9 @@ function storeBehaviour(name: string, open: () => Promise<Store | undefined>, sk
       expect((await identities.markDeleted(first.id, new Date(0))).deletedAt).toEqual(deleted.deletedAt); // idempotent
       expect(await identities.findActiveByOwner("single")).toBeUndefined();
       expect((await identities.insert(identity("single"))).owner).toBe("single");
-      await expect(identities.markDeleted("8:acs:unknown", new Date())).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await expect(identities.markDeleted("8:acs:unknown", new Date())).rejects.toMatchObject({
+        code: "NOT_FOUND",
+      });
     });
 
     run("pages through identities without gaps or repeats, filtering by owner", async ({ identities }) => {
@@ -70,7 +87,9 @@ function storeBehaviour(name: string, open: () => Promise<Store | undefined>, sk
       const one = await identities.list({ first: 10, owner: "page-3" });
       expect(one.items.map((i) => i.owner)).toEqual(["page-3"]);
       expect(one.hasNextPage).toBe(false);
-      await expect(identities.list({ first: 3, after: "bm90LWEtY3Vyc29y" })).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
+      await expect(identities.list({ first: 3, after: "bm90LWEtY3Vyc29y" })).rejects.toMatchObject({
+        code: "BAD_USER_INPUT",
+      });
     });
 
     run("finds many owners' and ids' identities in one call", async ({ identities }) => {
@@ -119,27 +138,47 @@ function storeBehaviour(name: string, open: () => Promise<Store | undefined>, sk
       expect(discarded).toEqual([taken.id]);
       expect(await identities.findActiveByOwner("clash-owner")).toBeUndefined();
       // a failing create leaves nothing and discards nothing
-      await expect(identities.getOrCreateForOwner("clash-owner", async () => Promise.reject(new Error("ACS down")), async () => undefined)).rejects.toThrow("ACS down");
+      await expect(
+        identities.getOrCreateForOwner(
+          "clash-owner",
+          async () => Promise.reject(new Error("ACS down")),
+          async () => undefined,
+        ),
+      ).rejects.toThrow("ACS down");
       expect(await identities.findActiveByOwner("clash-owner")).toBeUndefined();
     });
 
     run("records audit events durably and lists them newest first with filters", async ({ audit }) => {
       const base = { scopes: null, expiresOn: null, errorCode: null, requestId: "r-1" };
       for (let i = 0; i < 5; i++) {
-        await audit.record({ ...base, actor: i % 2 ? "odd" : "even", action: "token.issue", identityId: `id-${i}`, outcome: "success", scopes: ["chat", "voip"] });
+        await audit.record({
+          ...base,
+          actor: i % 2 ? "odd" : "even",
+          action: "token.issue",
+          identityId: `id-${i}`,
+          outcome: "success",
+          scopes: ["chat", "voip"],
+        });
       }
       const page1 = await audit.list({ first: 2 });
       expect(page1.items.map((e) => e.identityId)).toEqual(["id-4", "id-3"]);
       const page2 = await audit.list({ first: 2, after: page1.endCursor });
       expect(page2.items.map((e) => e.identityId)).toEqual(["id-2", "id-1"]);
       expect(page2.items[0].scopes).toEqual(["chat", "voip"]);
-      expect((await audit.list({ first: 10, actor: "odd" })).items.map((e) => e.identityId)).toEqual(["id-3", "id-1"]);
+      expect((await audit.list({ first: 10, actor: "odd" })).items.map((e) => e.identityId)).toEqual([
+        "id-3",
+        "id-1",
+      ]);
       expect((await audit.list({ first: 10, identityId: "id-2" })).items).toHaveLength(1);
     });
   });
 }
 
-storeBehaviour("embedded database (in memory)", () => openStore({ kind: "embedded", dir: IN_MEMORY }), () => undefined);
+storeBehaviour(
+  "embedded database (in memory)",
+  () => openStore({ kind: "embedded", dir: IN_MEMORY }),
+  () => undefined,
+);
 
 const postgres = postgresForTests();
 let postgresUrl: string | undefined;
@@ -159,7 +198,11 @@ describe("PostgreSQL shared by two replicas", () => {
     const database = await shared.setup();
     if (!database) return;
     // Both start (and migrate) at once, as replicas do.
-    replicas.push(...(await Promise.all([0, 1].map(() => openStore({ kind: "postgres", url: database.url, poolSize: 10 })))));
+    replicas.push(
+      ...(await Promise.all(
+        [0, 1].map(() => openStore({ kind: "postgres", url: database.url, poolSize: 10 })),
+      )),
+    );
   });
   afterAll(async () => {
     await Promise.all(replicas.map((r) => r.close()));

@@ -19,7 +19,11 @@ function newestSource(dir: string): number {
 export function builtFile(relative: string): string {
   const file = path.join(ROOT, "dist", relative);
   if (!existsSync(file) || statSync(file).mtimeMs < newestSource(path.join(ROOT, "src"))) {
-    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], { cwd: ROOT, stdio: "inherit" });
+    execFileSync(
+      process.execPath,
+      [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")],
+      { cwd: ROOT, stdio: "inherit" },
+    );
   }
   return file;
 }

@@ -2,7 +2,10 @@
 import { CommunicationIdentityClient } from "@azure/communication-identity";
 import { createHash, createHmac } from "node:crypto";
 
-export function sdkClient(connectionString: string, options: { apiVersion?: string; maxRetries?: number } = {}) {
+export function sdkClient(
+  connectionString: string,
+  options: { apiVersion?: string; maxRetries?: number } = {},
+) {
   return new CommunicationIdentityClient(connectionString, {
     allowInsecureConnection: true,
     retryOptions: { maxRetries: options.maxRetries ?? 3, retryDelayInMs: 50, maxRetryDelayInMs: 200 },
@@ -11,7 +14,9 @@ export function sdkClient(connectionString: string, options: { apiVersion?: stri
 }
 
 /** The error the SDK threw, reduced to what callers see. */
-export async function sdkError(promise: Promise<unknown>): Promise<{ statusCode?: number; code?: string; message: string }> {
+export async function sdkError(
+  promise: Promise<unknown>,
+): Promise<{ statusCode?: number; code?: string; message: string }> {
   try {
     await promise;
   } catch (error) {
@@ -38,7 +43,9 @@ export function signedRequest(endpoint: string, accessKey: string, request: RawR
   const query = url.searchParams.toString();
   const pathAndQuery = query ? `${url.pathname}?${query}` : url.pathname;
   const stringToSign = `${request.method}\n${pathAndQuery}\n${utc};${url.host};${contentHash}`;
-  const signature = createHmac("sha256", Buffer.from(accessKey, "base64")).update(stringToSign).digest("base64");
+  const signature = createHmac("sha256", Buffer.from(accessKey, "base64"))
+    .update(stringToSign)
+    .digest("base64");
   const headers: Record<string, string> = {
     "x-ms-date": utc,
     "x-ms-content-sha256": contentHash,
@@ -50,14 +57,34 @@ export function signedRequest(endpoint: string, accessKey: string, request: RawR
     if (value === undefined) delete headers[name];
     else headers[name] = value;
   }
-  return { url: url.toString(), init: { method: request.method, headers, body: request.method === "GET" || request.method === "DELETE" ? undefined : body } };
+  return {
+    url: url.toString(),
+    init: {
+      method: request.method,
+      headers,
+      body: request.method === "GET" || request.method === "DELETE" ? undefined : body,
+    },
+  };
 }
 
-export async function send(signed: ReturnType<typeof signedRequest>, override: { url?: string; body?: string } = {}) {
-  const response = await fetch(override.url ?? signed.url, { ...signed.init, ...(override.body !== undefined ? { body: override.body } : {}) });
+export async function send(
+  signed: ReturnType<typeof signedRequest>,
+  override: { url?: string; body?: string } = {},
+) {
+  const response = await fetch(override.url ?? signed.url, {
+    ...signed.init,
+    ...(override.body !== undefined ? { body: override.body } : {}),
+  });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: text ? (JSON.parse(text) as Record<string, any>) : undefined,
+  };
 }
 
-export const decodeClaims = (token: string) => JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8")) as Record<string, unknown>;
-export const decodeHeader = (token: string) => JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8")) as Record<string, unknown>;
+export const decodeClaims = (token: string) =>
+  JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8")) as Record<string, unknown>;
+export const decodeHeader = (token: string) =>
+  JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8")) as Record<string, unknown>;

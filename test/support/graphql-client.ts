@@ -1,6 +1,12 @@
 // A real GraphQL client (Apollo Client over HTTP) for end-to-end tests, with results flattened to
 // { data, errors } so tests can assert on error codes.
-import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, type DocumentNode } from "@apollo/client";
+import {
+  ApolloClient,
+  CombinedGraphQLErrors,
+  HttpLink,
+  InMemoryCache,
+  type DocumentNode,
+} from "@apollo/client";
 import { parse } from "graphql";
 
 export interface GraphQLResult<T = Record<string, unknown>> {
@@ -9,7 +15,10 @@ export interface GraphQLResult<T = Record<string, unknown>> {
 }
 
 export interface TestClient {
-  request<T = Record<string, any>>(source: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
+  request<T = Record<string, any>>(
+    source: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLResult<T>>;
 }
 
 export function graphqlClient(url: string, bearerToken?: string): TestClient {
@@ -21,7 +30,9 @@ export function graphqlClient(url: string, bearerToken?: string): TestClient {
   return {
     async request<T>(source: string, variables: Record<string, unknown> = {}) {
       const document: DocumentNode = parse(source);
-      const isMutation = document.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === "mutation");
+      const isMutation = document.definitions.some(
+        (d) => d.kind === "OperationDefinition" && d.operation === "mutation",
+      );
       const result = isMutation
         ? await client.mutate<T>({ mutation: document, variables, errorPolicy: "all" })
         : await client.query<T>({ query: document, variables, errorPolicy: "all" });
@@ -49,7 +60,11 @@ export function graphqlClient(url: string, bearerToken?: string): TestClient {
 function stripTypename(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripTypename);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).filter(([key]) => key !== "__typename").map(([key, v]) => [key, stripTypename(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => key !== "__typename")
+        .map(([key, v]) => [key, stripTypename(v)]),
+    );
   }
   return value;
 }

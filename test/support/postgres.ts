@@ -14,7 +14,10 @@ export function postgresForTests() {
       try {
         await client.connect();
       } catch (error) {
-        if (process.env.CI === "true") throw new Error(`PostgreSQL is required in CI but ${BASE_URL} is unreachable: ${(error as Error).message}`);
+        if (process.env.CI === "true")
+          throw new Error(
+            `PostgreSQL is required in CI but ${BASE_URL} is unreachable: ${(error as Error).message}`,
+          );
         return undefined;
       }
       try {

@@ -9,7 +9,11 @@ export function redisForTests() {
     /** The URL to use, or undefined when Redis is unreachable outside CI. */
     async url(): Promise<string | undefined> {
       if (reachable === undefined) {
-        const client = new Redis(DEFAULT_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+        const client = new Redis(DEFAULT_URL, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          connectTimeout: 1000,
+        });
         client.on("error", () => undefined);
         try {
           await client.connect();
@@ -21,7 +25,8 @@ export function redisForTests() {
           client.disconnect();
         }
       }
-      if (!reachable && process.env.CI === "true") throw new Error(`Redis is required in CI but ${DEFAULT_URL} is unreachable`);
+      if (!reachable && process.env.CI === "true")
+        throw new Error(`Redis is required in CI but ${DEFAULT_URL} is unreachable`);
       return reachable ? DEFAULT_URL : undefined;
     },
     skipped(what: string) {

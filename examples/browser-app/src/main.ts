@@ -27,7 +27,10 @@ async function getToken(fresh: boolean) {
     if (fresh || !credential) {
       credential?.dispose();
       const refresher = createTokenRefresher(api.value, () => bearer.value.trim(), show);
-      credential = new AzureCommunicationTokenCredential({ tokenRefresher: refresher, refreshProactively: true });
+      credential = new AzureCommunicationTokenCredential({
+        tokenRefresher: refresher,
+        refreshProactively: true,
+      });
     }
     await credential.getToken();
     status.textContent = "Signed in: the token is in memory and will be refreshed before it expires.";

@@ -35,11 +35,16 @@ export function createTokenRefresher(
     const result = await client.mutate<{ issueMyAccessToken: IssuedToken }>({
       mutation: ISSUE_MY_ACCESS_TOKEN,
       variables: { scopes: ["CHAT", "VOIP"] },
-      context: { headers: { authorization: `Bearer ${getBearerToken()}` }, fetchOptions: { signal: abortSignal instanceof AbortSignal ? abortSignal : undefined } },
+      context: {
+        headers: { authorization: `Bearer ${getBearerToken()}` },
+        fetchOptions: { signal: abortSignal instanceof AbortSignal ? abortSignal : undefined },
+      },
       fetchPolicy: "no-cache",
     });
     if (result.error) {
-      const code = CombinedGraphQLErrors.is(result.error) ? result.error.errors[0]?.extensions?.code : undefined;
+      const code = CombinedGraphQLErrors.is(result.error)
+        ? result.error.errors[0]?.extensions?.code
+        : undefined;
       throw new Error(code ? `${code}: ${result.error.message}` : result.error.message);
     }
     const issued = result.data!.issueMyAccessToken;

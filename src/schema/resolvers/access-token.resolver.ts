@@ -9,7 +9,10 @@ const SCOPES_DOC = "The scopes to put in the token: at least one, no repeats, ea
 const MINUTES_DOC =
   "Token lifetime in minutes, 60 to 1440 and at most your policy's maximum (see `viewer`). Defaults to that maximum.";
 
-const toAccessToken = (minted: MintedToken): AccessToken => ({ ...minted, scopes: toTokenScopes(minted.scopes) });
+const toAccessToken = (minted: MintedToken): AccessToken => ({
+  ...minted,
+  scopes: toTokenScopes(minted.scopes),
+});
 
 @Resolver(() => AccessToken)
 export class AccessTokenResolver {
@@ -20,7 +23,8 @@ export class AccessTokenResolver {
   })
   async issueMyAccessToken(
     @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
-    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC }) expiresInMinutes: number | null,
+    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
+    expiresInMinutes: number | null,
     @Ctx() { identities, caller }: GraphQLContext,
   ) {
     return toAccessToken(await identities.issueMyAccessToken(caller, toAcsScopes(scopes), expiresInMinutes));
@@ -32,13 +36,18 @@ export class AccessTokenResolver {
       "Issues a token for a user of the graph by their id (the `User.id` the identity belongs to), creating their identity on first use. Your own id needs mint:self; another user's needs mint:any and identity:create.",
   })
   async issueUserAccessToken(
-    @Arg("userId", () => ID, { description: "The user's id: the `sub` of their bearer token and the identity's owner." })
+    @Arg("userId", () => ID, {
+      description: "The user's id: the `sub` of their bearer token and the identity's owner.",
+    })
     userId: string,
     @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
-    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC }) expiresInMinutes: number | null,
+    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
+    expiresInMinutes: number | null,
     @Ctx() { identities, caller }: GraphQLContext,
   ) {
-    return toAccessToken(await identities.issueUserAccessToken(caller, userId, toAcsScopes(scopes), expiresInMinutes));
+    return toAccessToken(
+      await identities.issueUserAccessToken(caller, userId, toAcsScopes(scopes), expiresInMinutes),
+    );
   }
 
   @Guard("mint:self", "mint:any")
@@ -46,12 +55,16 @@ export class AccessTokenResolver {
     description: "Issues a token for an identity. Your own needs mint:self; any other needs mint:any.",
   })
   async issueAccessToken(
-    @Arg("identityId", () => ID, { description: "The ACS identity id to issue the token for." }) identityId: string,
+    @Arg("identityId", () => ID, { description: "The ACS identity id to issue the token for." })
+    identityId: string,
     @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
-    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC }) expiresInMinutes: number | null,
+    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
+    expiresInMinutes: number | null,
     @Ctx() { identities, caller }: GraphQLContext,
   ) {
-    return toAccessToken(await identities.issueAccessToken(caller, identityId, toAcsScopes(scopes), expiresInMinutes));
+    return toAccessToken(
+      await identities.issueAccessToken(caller, identityId, toAcsScopes(scopes), expiresInMinutes),
+    );
   }
 
   @Guard("identity:create")
@@ -60,10 +73,14 @@ export class AccessTokenResolver {
       "Creates an identity (or reuses the owner's) and issues its first token in one call. Needs identity:create and mint:any.",
   })
   async createCommunicationIdentityWithToken(
-    @Arg("owner", () => String, { nullable: true, description: "The user (token subject) the identity is for; omit for none." })
+    @Arg("owner", () => String, {
+      nullable: true,
+      description: "The user (token subject) the identity is for; omit for none.",
+    })
     owner: string | null | undefined,
     @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
-    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC }) expiresInMinutes: number | null,
+    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
+    expiresInMinutes: number | null,
     @Ctx() { identities, caller }: GraphQLContext,
   ) {
     return toAccessToken(

@@ -41,9 +41,13 @@ export class CommunicationIdentityResolver {
 
   @Guard("identity:read")
   @Query(() => CommunicationIdentityConnection, {
-    description: "All identities this service manages, oldest first (deleted ones excluded). Needs identity:read.",
+    description:
+      "All identities this service manages, oldest first (deleted ones excluded). Needs identity:read.",
   })
-  async communicationIdentities(@Args() args: ListIdentitiesArgs, @Ctx() { identities, caller }: GraphQLContext) {
+  async communicationIdentities(
+    @Args() args: ListIdentitiesArgs,
+    @Ctx() { identities, caller }: GraphQLContext,
+  ) {
     const page = await identities.identities(caller, args);
     return { nodes: page.items, pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage } };
   }
@@ -54,7 +58,10 @@ export class CommunicationIdentityResolver {
       "Creates an ACS identity. With an owner it is idempotent: the owner's existing identity is returned if there is one. Needs identity:create.",
   })
   createCommunicationIdentity(
-    @Arg("owner", () => String, { nullable: true, description: "The user (token subject) the identity is for; omit for none." })
+    @Arg("owner", () => String, {
+      nullable: true,
+      description: "The user (token subject) the identity is for; omit for none.",
+    })
     owner: string | null | undefined,
     @Ctx() { identities, caller }: GraphQLContext,
   ) {
@@ -67,7 +74,8 @@ export class CommunicationIdentityResolver {
       "Revokes every token issued so far for the identity; tokens issued afterwards work. Owners may revoke their own; others need token:revoke.",
   })
   revokeAccessTokens(
-    @Arg("identityId", () => ID, { description: "The ACS identity id whose tokens to revoke." }) identityId: string,
+    @Arg("identityId", () => ID, { description: "The ACS identity id whose tokens to revoke." })
+    identityId: string,
     @Ctx() { identities, caller }: GraphQLContext,
   ) {
     return identities.revokeAccessTokens(caller, identityId);

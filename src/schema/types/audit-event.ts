@@ -22,15 +22,24 @@ export class AuditEvent {
   @Field(() => [TokenScope], { nullable: true, description: "The scopes asked for, for token issues." })
   scopes!: TokenScope[] | null;
 
-  @Field(() => Date, { nullable: true, description: "The expiry of the issued token, for successful token issues." })
+  @Field(() => Date, {
+    nullable: true,
+    description: "The expiry of the issued token, for successful token issues.",
+  })
   expiresOn!: Date | null;
 
   @Field({ description: "success, denied (the policy said no) or failed." })
   outcome!: string;
 
-  @Field(() => String, { nullable: true, description: "The error code (`extensions.code`) when the action did not succeed." })
+  @Field(() => String, {
+    nullable: true,
+    description: "The error code (`extensions.code`) when the action did not succeed.",
+  })
   errorCode!: string | null;
 
-  @Field(() => String, { nullable: true, description: "The request id, to find the request in the service's logs." })
+  @Field(() => String, {
+    nullable: true,
+    description: "The request id, to find the request in the service's logs.",
+  })
   requestId!: string | null;
 }

@@ -5,20 +5,25 @@ import { Directive, Field, ID, ObjectType } from "type-graphql";
 @ObjectType({ description: "An Azure Communication Services user identity managed by this service." })
 export class CommunicationIdentity {
   @Field(() => ID, {
-    description: "The ACS identity id (`8:acs:<resource>_<user>`). Pass it to the ACS Chat and Calling SDKs as `communicationUserId`.",
+    description:
+      "The ACS identity id (`8:acs:<resource>_<user>`). Pass it to the ACS Chat and Calling SDKs as `communicationUserId`.",
   })
   id!: string;
 
   @Field(() => String, {
     nullable: true,
-    description: "The user (token subject) this identity belongs to; null for identities created without an owner.",
+    description:
+      "The user (token subject) this identity belongs to; null for identities created without an owner.",
   })
   owner!: string | null;
 
   @Field({ description: "When this service created the identity." })
   createdAt!: Date;
 
-  @Field(() => Date, { nullable: true, description: "When a token was last issued for this identity through this service." })
+  @Field(() => Date, {
+    nullable: true,
+    description: "When a token was last issued for this identity through this service.",
+  })
   lastTokenIssuedAt!: Date | null;
 
   @Field(() => Date, {
@@ -29,7 +34,8 @@ export class CommunicationIdentity {
 
   @Field(() => Date, {
     nullable: true,
-    description: "When the identity was deleted in ACS; null while it exists. A deleted identity's tokens are invalid.",
+    description:
+      "When the identity was deleted in ACS; null while it exists. A deleted identity's tokens are invalid.",
   })
   deletedAt!: Date | null;
 }

@@ -4,7 +4,10 @@ import { CommunicationIdentity } from "./communication-identity";
 
 @ObjectType({ description: "Where a page ends, and whether another follows." })
 export class PageInfo {
-  @Field(() => String, { nullable: true, description: "Pass as `after` to get the next page; null on an empty page." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Pass as `after` to get the next page; null on an empty page.",
+  })
   endCursor!: string | null;
 
   @Field({ description: "True when more items follow this page." })

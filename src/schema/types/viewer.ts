@@ -6,7 +6,10 @@ export class Viewer {
   @Field({ description: "True when the request carried a valid bearer token." })
   authenticated!: boolean;
 
-  @Field(() => String, { nullable: true, description: "The caller's subject (the token's `sub`); null when anonymous." })
+  @Field(() => String, {
+    nullable: true,
+    description: "The caller's subject (the token's `sub`); null when anonymous.",
+  })
   subject!: string | null;
 
   @Field(() => [String], { description: "The caller's roles, as read from the bearer token." })
@@ -22,7 +25,8 @@ export class Viewer {
   allowedScopes!: TokenScope[];
 
   @Field(() => Int, {
-    description: "The longest token lifetime, in minutes, the caller may ask for (0 when the caller may not mint).",
+    description:
+      "The longest token lifetime, in minutes, the caller may ask for (0 when the caller may not mint).",
   })
   maxTokenLifetimeMinutes!: number;
 }

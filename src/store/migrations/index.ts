@@ -18,7 +18,9 @@ const migrations: Record<string, Migration> = {
         .addColumn("deleted_at", "timestamptz")
         .execute();
       // At most one live identity per owner: the backstop behind the per-owner lock.
-      await sql`create unique index identities_one_live_per_owner on identities (owner) where deleted_at is null and owner is not null`.execute(db);
+      await sql`create unique index identities_one_live_per_owner on identities (owner) where deleted_at is null and owner is not null`.execute(
+        db,
+      );
 
       await db.schema
         .createTable("audit_events")
@@ -33,8 +35,16 @@ const migrations: Record<string, Migration> = {
         .addColumn("error_code", "text")
         .addColumn("request_id", "text")
         .execute();
-      await db.schema.createIndex("audit_events_by_identity").on("audit_events").columns(["identity_id", "id"]).execute();
-      await db.schema.createIndex("audit_events_by_actor").on("audit_events").columns(["actor", "id"]).execute();
+      await db.schema
+        .createIndex("audit_events_by_identity")
+        .on("audit_events")
+        .columns(["identity_id", "id"])
+        .execute();
+      await db.schema
+        .createIndex("audit_events_by_actor")
+        .on("audit_events")
+        .columns(["actor", "id"])
+        .execute();
     },
   },
 };
