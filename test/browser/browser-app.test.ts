@@ -107,9 +107,10 @@ describeIfBrowser("the example app in headless Chromium", () => {
     await page.waitForFunction('document.getElementById("error").textContent !== ""', undefined, {
       timeout: 15_000,
     });
-    expect(await page.isHidden("#result")).toBe(true);
-    expect(await page.textContent("#error")).toMatch(/fetch|network/i);
+    mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, "browser-app-disallowed.png"), fullPage: true });
+    expect(await page.textContent("#error")).toMatch(/fetch|network/i);
+    expect(await page.isHidden("#result")).toBe(true);
     expect(await service.store.identities.findActiveByOwner("browser-mallory")).toBeUndefined();
   });
 });
