@@ -10,8 +10,17 @@ import { builtFile } from "../support/build";
 test("npm start serves the API on the embedded default, and npm run token mints a working bearer token", async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "npm-start-"));
   // Only what a fresh shell has: no settings of ours beyond where to keep data and a free port.
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn" };
-  const child = spawn(process.execPath, [builtFile("src/main.js")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: dataDir,
+    PORT: "0",
+    LOG_LEVEL: "warn",
+  };
+  const child = spawn(process.execPath, [builtFile("src/main.js")], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   try {
     const lines: string[] = [];
     const url = await new Promise<string>((resolve, reject) => {
@@ -27,13 +36,19 @@ test("npm start serves the API on the embedded default, and npm run token mints 
     expect(lines.join("\n")).toContain(path.join(dataDir, "db"));
     expect(lines.join("\n")).toContain("npm run token -- --sub alice --roles user");
 
-    const token = spawnSync(process.execPath, [builtFile("src/auth/cli-token.js"), "--sub", "alice", "--roles", "user"], { env, encoding: "utf8" });
+    const token = spawnSync(
+      process.execPath,
+      [builtFile("src/auth/cli-token.js"), "--sub", "alice", "--roles", "user"],
+      { env, encoding: "utf8" },
+    );
     expect(token.status).toBe(0);
     const bearer = token.stdout.trim();
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
-      body: JSON.stringify({ query: "mutation { issueMyAccessToken(scopes: [CHAT]) { expiresOn identity { id owner } } }" }),
+      body: JSON.stringify({
+        query: "mutation { issueMyAccessToken(scopes: [CHAT]) { expiresOn identity { id owner } } }",
+      }),
     });
     const body = (await response.json()) as { data: { issueMyAccessToken: { identity: { owner: string } } } };
     expect(body.data.issueMyAccessToken.identity.owner).toBe("alice");
@@ -48,13 +63,19 @@ test("npm start serves the API on the embedded default, and npm run token mints 
 }, 120_000);
 
 test("a bad setting stops start-up with a message naming it", () => {
-  const result = spawnSync(process.execPath, [builtFile("src/main.js")], { env: { PATH: process.env.PATH, PORT: "not-a-port" }, encoding: "utf8" });
+  const result = spawnSync(process.execPath, [builtFile("src/main.js")], {
+    env: { PATH: process.env.PATH, PORT: "not-a-port" },
+    encoding: "utf8",
+  });
   expect(result.status).toBe(2);
   expect(result.stderr).toContain("PORT");
 });
 
 test("production without a real token issuer refuses to start", () => {
-  const result = spawnSync(process.execPath, [builtFile("src/main.js")], { env: { PATH: process.env.PATH, NODE_ENV: "production" }, encoding: "utf8" });
+  const result = spawnSync(process.execPath, [builtFile("src/main.js")], {
+    env: { PATH: process.env.PATH, NODE_ENV: "production" },
+    encoding: "utf8",
+  });
   expect(result.status).toBe(2);
   expect(result.stderr).toContain("AUTH_ISSUER");
 });
