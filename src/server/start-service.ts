@@ -67,10 +67,12 @@ export async function startService(
   options: { logger?: Logger } = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Array<[string, () => Promise<void>]> = [];
   const close = async () => {
-    for (const cleanup of cleanups.reverse())
-      await cleanup().catch((err) => logger.warn({ err }, "shutdown step failed"));
+    for (const [step, cleanup] of cleanups.reverse()) {
+      logger.debug({ step }, "shutting down");
+      await cleanup().catch((err) => logger.warn({ err, step }, "shutdown step failed"));
+    }
   };
   try {
     const policy = loadPolicy(config.policyFile);
@@ -78,7 +80,7 @@ export async function startService(
     let emulator: RunningEmulator | undefined;
     if (config.acs.kind === "emulator") {
       emulator = await startEmulator({ dataDir: path.join(config.dataDir, "emulator") });
-      cleanups.push(() => emulator!.close());
+      cleanups.push(["emulator", () => emulator!.close()]);
     }
     const acsLimits = { timeoutMs: config.acs.timeoutMs, maxRetries: config.acs.maxRetries };
     const acs =
@@ -95,9 +97,9 @@ export async function startService(
           });
 
     const store = await openStore(config.database);
-    cleanups.push(() => store.close());
+    cleanups.push(["database", () => store.close()]);
     const limiter = createRateLimiter(config.rateLimits, config.redisUrl);
-    cleanups.push(() => limiter.close());
+    cleanups.push(["rate limiter", () => limiter.close()]);
 
     const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
     const verifier = createBearerVerifier(config.auth, devIssuer);
@@ -113,6 +115,8 @@ export async function startService(
       logger,
       introspection: config.http.introspection,
       includeStacktraceInErrorResponses: false,
+      // main.ts owns SIGINT/SIGTERM: it drains Apollo and then closes the pools, in that order.
+      stopOnTerminationSignals: false,
       validationRules: queryLimits(config.http.maxQueryDepth),
       apollo: config.apollo,
       plugins: [
@@ -136,7 +140,7 @@ export async function startService(
       ],
     });
     await apollo.start();
-    cleanups.push(() => apollo.stop());
+    cleanups.push(["graphql server", () => apollo.stop()]);
 
     app.use(requestId);
     app.use(
