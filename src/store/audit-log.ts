@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from "kysely";
 import type { AcsScope, AuditAction, AuditEvent, AuditOutcome, NewAuditEvent, Page } from "../identity/model";
 import type { AuditLog, ListAuditQuery } from "../identity/ports";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, pageLimit, toPage } from "./cursor";
 import type { Database } from "./database";
 
 type Row = Selectable<Database["audit_events"]>;
@@ -44,7 +44,7 @@ export class SqlAuditLog implements AuditLog {
 
   /** Newest first, in the order events were written. */
   async list({ first, after, identityId, actor }: ListAuditQuery): Promise<Page<AuditEvent>> {
-    const limit = Math.min(Math.max(first, 1), 100);
+    const limit = pageLimit(first);
     let query = this.db
       .selectFrom("audit_events")
       .selectAll()
@@ -53,12 +53,6 @@ export class SqlAuditLog implements AuditLog {
     if (after) query = query.where("id", "<", decodeCursor(after));
     if (identityId != null) query = query.where("identity_id", "=", identityId);
     if (actor != null) query = query.where("actor", "=", actor);
-    const rows = await query.execute();
-    const items = rows.slice(0, limit);
-    return {
-      items: items.map(toEvent),
-      endCursor: items.length ? encodeCursor(items[items.length - 1].id) : null,
-      hasNextPage: rows.length > limit,
-    };
+    return toPage(await query.execute(), limit, (row) => row.id, toEvent);
   }
 }

@@ -9,3 +9,24 @@ export function decodeCursor(cursor: string): string {
   if (!match) throw badInput("after must be a cursor returned by a previous page.", "after");
   return match[1];
 }
+
+/** Page sizes are validated by the caller; clamp anyway, as the store is the last line. */
+export const pageLimit = (first: number) => Math.min(Math.max(first, 1), 100);
+
+/**
+ * Turns `limit + 1` fetched rows into a page: one extra row says another page follows, and the cursor
+ * is the position of the last row kept.
+ */
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  positionOf: (row: Row) => string | number | bigint,
+  map: (row: Row) => Item,
+) {
+  const kept = rows.slice(0, limit);
+  return {
+    items: kept.map(map),
+    endCursor: kept.length ? encodeCursor(positionOf(kept[kept.length - 1])) : null,
+    hasNextPage: rows.length > limit,
+  };
+}

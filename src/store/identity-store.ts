@@ -2,7 +2,7 @@ import { sql, type Kysely, type Selectable } from "kysely";
 import { notFound } from "../errors";
 import type { IdentityRecord, NewIdentity, Page } from "../identity/model";
 import type { IdentityStore, ListIdentitiesQuery } from "../identity/ports";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, pageLimit, toPage } from "./cursor";
 import type { Database } from "./database";
 
 type Row = Selectable<Database["identities"]>;
@@ -61,7 +61,7 @@ export class SqlIdentityStore implements IdentityStore {
 
   /** Oldest first; deleted identities are left out. */
   async list({ first, after, owner }: ListIdentitiesQuery): Promise<Page<IdentityRecord>> {
-    const limit = Math.min(Math.max(first, 1), 100);
+    const limit = pageLimit(first);
     let query = this.db
       .selectFrom("identities")
       .selectAll()
@@ -70,13 +70,7 @@ export class SqlIdentityStore implements IdentityStore {
       .limit(limit + 1);
     if (after) query = query.where("seq", ">", decodeCursor(after));
     if (owner != null) query = query.where("owner", "=", owner);
-    const rows = await query.execute();
-    const items = rows.slice(0, limit);
-    return {
-      items: items.map(toRecord),
-      endCursor: items.length ? encodeCursor(items[items.length - 1].seq) : null,
-      hasNextPage: rows.length > limit,
-    };
+    return toPage(await query.execute(), limit, (row) => row.seq, toRecord);
   }
 
   async getOrCreateForOwner(

@@ -113,4 +113,33 @@ describeIfBrowser("the example app in headless Chromium", () => {
     expect(await page.isHidden("#result")).toBe(true);
     expect(await service.store.identities.findActiveByOwner("browser-mallory")).toBeUndefined();
   });
+
+  test("simple cross-site requests, which skip the preflight, never run an operation (CSRF prevention)", async () => {
+    const operations = async () => {
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      return [...metrics.matchAll(/^graphql_operations_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+    };
+    const page = await browser.newPage();
+    await page.goto(`${disallowed.origin}/`);
+    const before = await operations();
+    await page.evaluate(async (url) => {
+      const query = "{ viewer { authenticated } }";
+      await fetch(`${url}?query=${encodeURIComponent(query)}`, { mode: "no-cors" });
+      await fetch(url, {
+        method: "POST",
+        mode: "no-cors",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify({ query }),
+      });
+    }, service.graphqlUrl);
+    expect(await operations()).toBe(before);
+    // The same GET with the header Apollo's CSRF prevention asks for does run (from a non-browser client).
+    await fetch(`${service.graphqlUrl}?query=${encodeURIComponent("{ viewer { authenticated } }")}`, {
+      headers: { "apollo-require-preflight": "true" },
+    });
+    expect(await operations()).toBe(before + 1);
+  });
 });

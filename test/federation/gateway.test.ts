@@ -12,7 +12,7 @@ import { printServiceSchema } from "../../scripts/write-schema";
 import { graphqlClient } from "../support/graphql-client";
 import * as op from "../support/operations";
 import { startTestService, type TestService } from "../support/service";
-import { startUsersSubgraph, USERS_TYPE_DEFS, USER_IDS } from "./users-subgraph";
+import { quietLogger, startUsersSubgraph, USERS_TYPE_DEFS, USER_IDS } from "./users-subgraph";
 
 let identity: TestService;
 let users: { url: string; stop(): Promise<void> };
@@ -31,7 +31,9 @@ beforeAll(async () => {
     { name: "users", typeDefs: parse(USERS_TYPE_DEFS), url: users.url },
   ]);
   gateway = new ApolloServer({
+    logger: quietLogger,
     gateway: new ApolloGateway({
+      logger: quietLogger,
       // @apollo/gateway refuses supergraphs with SECURITY features (@authenticated, @requiresScopes):
       // only Apollo Router enforces them. Marking them as plain links lets the gateway plan the query;
       // the service enforces the same rules itself, which is what these tests check.

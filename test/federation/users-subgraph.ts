@@ -35,8 +35,11 @@ export function usersSchema() {
   });
 }
 
+/** Apollo's default logger prints to the console; these tests assert on results instead. */
+export const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
 export async function startUsersSubgraph(): Promise<{ url: string; stop(): Promise<void> }> {
-  const server = new ApolloServer({ schema: usersSchema() });
+  const server = new ApolloServer({ schema: usersSchema(), logger: quietLogger });
   const { url } = await startStandaloneServer(server, { listen: { port: 0, host: "127.0.0.1" } });
   return { url, stop: () => server.stop() };
 }
