@@ -180,6 +180,29 @@ export async function startService(
       }),
     );
 
+    // Body-parser failures (too large, malformed JSON) answer in GraphQL's error shape, never as
+    // Express's HTML page with a stack trace.
+    app.use(
+      (
+        error: { status?: number; type?: string },
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+        if (status === 500) logger.error({ err: error }, "request failed");
+        const message =
+          status === 413
+            ? `The request body is larger than ${config.http.maxRequestBytes} bytes.`
+            : status === 500
+              ? "Internal error."
+              : "The request body is not valid JSON.";
+        res
+          .status(status)
+          .json({ errors: [{ message, extensions: { code: status === 500 ? "INTERNAL" : "BAD_REQUEST" } }] });
+      },
+    );
+
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
       httpServer.listen(config.port, config.host, resolve);

@@ -200,6 +200,24 @@ describe("bad input", () => {
       }),
     });
     expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({
+      errors: [
+        { message: "The request body is larger than 100000 bytes.", extensions: { code: "BAD_REQUEST" } },
+      ],
+    });
+  });
+
+  test("a malformed JSON body gets a GraphQL-shaped 400, not an HTML stack trace", async () => {
+    const response = await fetch(service.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{nope",
+    });
+    expect(response.status).toBe(400);
+    expect(
+      ((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions
+        .code,
+    ).toBe("BAD_REQUEST");
   });
 
   test("queries that fan out through many aliases are refused", async () => {
