@@ -3,9 +3,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { validateEmulatorToken } from "../../src/emulator/admin-client";
 import { builtFile } from "../support/build";
+import { stopGracefully, waitForLine } from "../support/child-process";
 import { sdkClient } from "../support/emulator";
 
 test("the standalone emulator prints its connection string, serves the quickstart, and stops on SIGTERM", async () => {
@@ -16,10 +16,7 @@ test("the standalone emulator prints its connection string, serves the quickstar
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   try {
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once("line", resolve);
-      child.once("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
-    });
+    const [firstLine] = await waitForLine(child, /^.*$/);
     expect(firstLine).toMatch(/^endpoint=http:\/\/127\.0\.0\.1:\d+\/;accesskey=[A-Za-z0-9+/=]+$/);
     const endpoint = /^endpoint=([^;]+);/.exec(firstLine)![1];
 
@@ -35,9 +32,7 @@ test("the standalone emulator prints its connection string, serves the quickstar
       reason: "identity_deleted",
     });
 
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await stopGracefully(child)).toBe(0);
   } finally {
     child.kill("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });

@@ -4,8 +4,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { builtFile } from "../support/build";
+import { stopGracefully, waitForLine } from "../support/child-process";
 
 test("npm start serves the API on the embedded default, and npm run token mints a working bearer token", async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "npm-start-"));
@@ -23,14 +23,7 @@ test("npm start serves the API on the embedded default, and npm run token mints 
   });
   try {
     const lines: string[] = [];
-    const url = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on("line", (line) => {
-        lines.push(line);
-        const ready = /ready: (http:\/\/\S+\/graphql)/.exec(line);
-        if (ready) resolve(ready[1]);
-      });
-      child.once("exit", (code) => reject(new Error(`npm start exited with ${code}: ${lines.join("\n")}`)));
-    });
+    const [, url] = await waitForLine(child, /ready: (http:\/\/\S+\/graphql)/, lines);
     await new Promise((resolve) => setTimeout(resolve, 200)); // the rest of the banner
     expect(lines.join("\n")).toMatch(/embedded ACS emulator at http:\/\/127\.0\.0\.1:\d+\//);
     expect(lines.join("\n")).toContain(path.join(dataDir, "db"));
@@ -53,9 +46,7 @@ test("npm start serves the API on the embedded default, and npm run token mints 
     const body = (await response.json()) as { data: { issueMyAccessToken: { identity: { owner: string } } } };
     expect(body.data.issueMyAccessToken.identity.owner).toBe("alice");
 
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await stopGracefully(child)).toBe(0);
   } finally {
     child.kill("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });

@@ -32,6 +32,5 @@ export function redisForTests() {
     skipped(what: string) {
       console.warn(`SKIPPED (no Redis at ${DEFAULT_URL}): ${what}`);
     },
-    async cleanup() {},
   };
 }
