@@ -106,6 +106,28 @@ describe("a backend service", () => {
   });
 });
 
+describe("minting for a user of the graph by id (issueUserAccessToken)", () => {
+  test("a backend mints for any user, creating their identity once; users only for themselves", async () => {
+    const backend = await service.as("backend", ["service"]);
+    const first = await backend.request(op.ISSUE_FOR_USER, { userId: "dora", scopes: ["VOIP"], minutes: 60 });
+    expect(first.errors).toEqual([]);
+    const id = first.data!.issueUserAccessToken.identity.id;
+    expect(first.data!.issueUserAccessToken.identity.owner).toBe("dora");
+    expect(await validity(first.data!.issueUserAccessToken.token)).toMatchObject({ valid: true });
+    const again = await backend.request(op.ISSUE_FOR_USER, { userId: "dora", scopes: ["CHAT"] });
+    expect(again.data!.issueUserAccessToken.identity.id).toBe(id);
+
+    const dora = await service.as("dora", ["user"]);
+    expect(
+      (await dora.request(op.ISSUE_FOR_USER, { userId: "dora", scopes: ["CHAT"] })).data!.issueUserAccessToken
+        .identity.id,
+    ).toBe(id);
+    const other = await dora.request(op.ISSUE_FOR_USER, { userId: "erin", scopes: ["CHAT"] });
+    expect(other.errors.map((e) => e.code)).toEqual(["FORBIDDEN"]);
+    expect(await service.store.identities.findActiveByOwner("erin")).toBeUndefined();
+  });
+});
+
 describe("an operator (admin)", () => {
   test("runs the quickstart: create, issue, revoke, delete, with ACS agreeing at each step", async () => {
     const admin = await service.as("ops", ["admin"]);

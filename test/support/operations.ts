@@ -25,3 +25,6 @@ export const ISSUE = `mutation($id: ID!, $scopes: [TokenScope!]!, $minutes: Int)
 }`;
 export const REVOKE = `mutation($id: ID!) { revokeAccessTokens(identityId: $id) { ${IDENTITY_FIELDS} } }`;
 export const DELETE = `mutation($id: ID!) { deleteCommunicationIdentity(identityId: $id) { ${IDENTITY_FIELDS} } }`;
+export const ISSUE_FOR_USER = `mutation($userId: ID!, $scopes: [TokenScope!]!, $minutes: Int) {
+  issueUserAccessToken(userId: $userId, scopes: $scopes, expiresInMinutes: $minutes) { token expiresOn scopes identity { ${IDENTITY_FIELDS} } }
+}`;
