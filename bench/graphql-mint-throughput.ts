@@ -21,6 +21,7 @@ export async function benchGraphqlMintThroughput({ seconds = 5, concurrency = 16
     PORT: "0",
     LOG_LEVEL: "silent",
     RATE_LIMIT_MINT_PER_MINUTE: "100000000",
+    ACS_QUOTA_MINT_PER_30S: "100000000",
   });
   config.database = { kind: "embedded", dir: "memory://" };
   const service = await startService(config, { logger: createLogger("silent") });

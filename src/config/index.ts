@@ -61,6 +61,11 @@ const EnvSchema = z.object({
   RATE_LIMIT_CREATE_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_REVOKE_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_DELETE_PER_MINUTE: positiveInt.default(20),
+  // ACS allows about 1000 issues and 1000 creations per 30 s per resource, 500 revokes and 500 deletes.
+  ACS_QUOTA_MINT_PER_30S: positiveInt.default(900),
+  ACS_QUOTA_CREATE_PER_30S: positiveInt.default(900),
+  ACS_QUOTA_REVOKE_PER_30S: positiveInt.default(450),
+  ACS_QUOTA_DELETE_PER_30S: positiveInt.default(450),
 
   CORS_ORIGINS: csv.pipe(z.array(url)).default([]),
   CORS_ALLOW_STUDIO: bool.optional(),
@@ -98,7 +103,10 @@ export interface AppConfig {
     devTokens: boolean;
   };
   policyFile: string | undefined;
+  /** Per caller, per minute. */
   rateLimits: { mint: number; create: number; revoke: number; delete: number };
+  /** For the whole service (all replicas sharing Redis), per 30 seconds: below ACS's own quotas. */
+  acsQuota: { mint: number; create: number; revoke: number; delete: number };
   http: {
     corsOrigins: string[];
     corsAllowStudio: boolean;
@@ -187,6 +195,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       create: e.RATE_LIMIT_CREATE_PER_MINUTE,
       revoke: e.RATE_LIMIT_REVOKE_PER_MINUTE,
       delete: e.RATE_LIMIT_DELETE_PER_MINUTE,
+    },
+    acsQuota: {
+      mint: e.ACS_QUOTA_MINT_PER_30S,
+      create: e.ACS_QUOTA_CREATE_PER_30S,
+      revoke: e.ACS_QUOTA_REVOKE_PER_30S,
+      delete: e.ACS_QUOTA_DELETE_PER_30S,
     },
     http: {
       corsOrigins: e.CORS_ORIGINS,

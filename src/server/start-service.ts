@@ -98,7 +98,7 @@ export async function startService(
 
     const store = await openStore(config.database);
     cleanups.push(["database", () => store.close()]);
-    const limiter = createRateLimiter(config.rateLimits, config.redisUrl);
+    const limiter = createRateLimiter(config.rateLimits, config.acsQuota, config.redisUrl);
     cleanups.push(["rate limiter", () => limiter.close()]);
 
     const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;

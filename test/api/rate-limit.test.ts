@@ -25,6 +25,31 @@ describe("in memory (one process)", () => {
   });
 });
 
+describe("the service-wide ACS quota", () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({ RATE_LIMIT_MINT_PER_MINUTE: "10", ACS_QUOTA_MINT_PER_30S: "3" });
+  });
+  afterAll(() => service?.stop());
+
+  test("many callers together stop below ACS's quota with RATE_LIMITED, and a refused call costs its caller nothing", async () => {
+    const callers = await Promise.all(
+      ["q1", "q2", "q3", "q4"].map((subject) => service.as(subject, ["user"])),
+    );
+    const outcomes: string[] = [];
+    for (const caller of callers) {
+      const result = await caller.request(op.ISSUE_MY, { scopes: ["CHAT"] });
+      outcomes.push(result.errors[0]?.code ?? "OK");
+      if (result.errors.length) {
+        expect(result.errors[0].message).toMatch(/across all callers/);
+        expect(result.errors[0].extensions.retryAfterSeconds).toBeLessThanOrEqual(30);
+      }
+    }
+    expect(outcomes).toEqual(["OK", "OK", "OK", "RATE_LIMITED"]);
+    expect(service.emulator!.stats().tokensIssued).toBe(3);
+  });
+});
+
 describe("in Redis (shared by replicas)", () => {
   const redis = redisForTests();
   let replicas: TestService[] = [];
