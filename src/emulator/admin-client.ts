@@ -1,11 +1,12 @@
-// A small client for the emulator's own endpoints, for other apps' tests.
+// A small client for the emulator's own endpoints (/_emulator/...), for other apps' tests.
 import type { FaultRule, TokenValidity } from "./index";
 
 async function call<T>(endpoint: string, path: string, init: RequestInit = {}): Promise<T> {
   const response = await fetch(new URL(path, endpoint), init);
-  const body = (await response.json()) as T;
-  if (!response.ok) throw new Error(`emulator ${path} answered ${response.status}: ${JSON.stringify(body)}`);
-  return body;
+  const text = await response.text();
+  // The error text holds the emulator's error body only: never the token or key that was sent.
+  if (!response.ok) throw new Error(`emulator ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
 }
 
 /** Would ACS accept this token now? (signature, expiry, revocation, identity not deleted) */
@@ -16,11 +17,22 @@ export const validateEmulatorToken = (endpoint: string, token: string) =>
     body: JSON.stringify({ token }),
   });
 
-export const setEmulatorFaults = (endpoint: string, accessKey: string, rules: FaultRule[]) =>
+/** Replaces the fault rules; `seed` makes `ratio` draws repeatable. */
+export const setEmulatorFaults = (
+  endpoint: string,
+  accessKey: string,
+  rules: FaultRule[],
+  options: { seed?: number } = {},
+) =>
   call<{ rules: FaultRule[] }>(endpoint, "_emulator/faults", {
     method: "PUT",
     headers: { "content-type": "application/json", "x-emulator-access-key": accessKey },
-    body: JSON.stringify({ rules }),
+    body: JSON.stringify({ rules, ...options }),
+  });
+
+export const getEmulatorFaults = (endpoint: string, accessKey: string) =>
+  call<{ rules: FaultRule[] }>(endpoint, "_emulator/faults", {
+    headers: { "x-emulator-access-key": accessKey },
   });
 
 export const clearEmulatorFaults = (endpoint: string, accessKey: string) =>
@@ -29,6 +41,7 @@ export const clearEmulatorFaults = (endpoint: string, accessKey: string) =>
     headers: { "x-emulator-access-key": accessKey },
   });
 
+/** Forgets every identity and revocation (keys stay). */
 export const resetEmulator = (endpoint: string, accessKey: string) =>
   call<{ reset: boolean }>(endpoint, "_emulator/reset", {
     method: "POST",

@@ -1,41 +1,77 @@
 // `npm run emulator -- [--port 8089] [--data-dir .data/emulator]`: runs the emulator standalone and
-// prints its connection string as the first line of stdout.
+// prints its connection string as the first line of stdout (scripts read it from there).
 import { parseArgs } from "node:util";
 import { startEmulator } from "./index";
 
 export const DEFAULT_PORT = 8089;
+export const DEFAULT_DATA_DIR = ".data/emulator";
+
+const HELP = `Usage: node dist/src/emulator/cli.js [options]
+
+  --port N                 listen port; 0 = any free port (env ACS_EMULATOR_PORT, default ${DEFAULT_PORT})
+  --host ADDR              listen address (default 127.0.0.1)
+  --data-dir DIR           state folder (env ACS_EMULATOR_DATA_DIR, default ${DEFAULT_DATA_DIR})
+  --resource-id GUID       resource id for a new data folder (env ACS_EMULATOR_RESOURCE_ID)
+  --clock-skew-seconds N   x-ms-date tolerance (env ACS_EMULATOR_CLOCK_SKEW_SECONDS, default 900)
+  --teams-issuer URL       Entra ID issuer for the Teams exchange (env ACS_EMULATOR_TEAMS_ISSUER)
+  --teams-jwks-url URL     its JWKS (env ACS_EMULATOR_TEAMS_JWKS_URL; default: OIDC discovery)
+  --teams-audience AUD     required aud of Teams tokens (env ACS_EMULATOR_TEAMS_AUDIENCE)
+The access key comes from env ACS_EMULATOR_ACCESS_KEY, else the data folder, else a new random one.
+`;
 
 async function main() {
   const { values } = parseArgs({
     options: {
       port: { type: "string" },
-      "data-dir": { type: "string" },
       host: { type: "string" },
+      "data-dir": { type: "string" },
+      "resource-id": { type: "string" },
+      "clock-skew-seconds": { type: "string" },
       "teams-issuer": { type: "string" },
       "teams-jwks-url": { type: "string" },
+      "teams-audience": { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
-  const port = Number(values.port ?? process.env.ACS_EMULATOR_PORT ?? DEFAULT_PORT);
+  if (values.help) {
+    process.stderr.write(HELP);
+    return;
+  }
+  const env = process.env;
+  const port = Number(values.port ?? env.ACS_EMULATOR_PORT ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("--port must be 0..65535");
-  const teamsIssuer = values["teams-issuer"] ?? process.env.ACS_EMULATOR_TEAMS_ISSUER;
+  const skew = values["clock-skew-seconds"] ?? env.ACS_EMULATOR_CLOCK_SKEW_SECONDS;
+  const teamsIssuer = values["teams-issuer"] ?? env.ACS_EMULATOR_TEAMS_ISSUER;
   const emulator = await startEmulator({
     port,
     host: values.host ?? "127.0.0.1",
-    dataDir: values["data-dir"] ?? process.env.ACS_EMULATOR_DATA_DIR ?? ".data/emulator",
+    dataDir: values["data-dir"] ?? env.ACS_EMULATOR_DATA_DIR ?? DEFAULT_DATA_DIR,
+    resourceId: values["resource-id"] ?? env.ACS_EMULATOR_RESOURCE_ID,
+    accessKey: env.ACS_EMULATOR_ACCESS_KEY || undefined, // not a flag: argv is visible to other users
+    clockSkewSeconds: skew === undefined ? undefined : Number(skew),
     teams: teamsIssuer
-      ? { issuer: teamsIssuer, jwksUrl: values["teams-jwks-url"] ?? process.env.ACS_EMULATOR_TEAMS_JWKS_URL }
+      ? {
+          issuer: teamsIssuer,
+          jwksUrl: values["teams-jwks-url"] ?? env.ACS_EMULATOR_TEAMS_JWKS_URL,
+          audience: values["teams-audience"] ?? env.ACS_EMULATOR_TEAMS_AUDIENCE,
+        }
       : undefined,
   });
+  // The one place the access key is printed: the user asked for the connection string.
   process.stdout.write(`${emulator.connectionString}\n`);
   process.stderr.write(
     `ACS Identity emulator on ${emulator.endpoint} (resource ${emulator.resourceId}). ` +
       `Use the connection string above with { allowInsecureConnection: true }. Ctrl-C stops it.\n`,
   );
-  const stop = () =>
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
     emulator.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
+  };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }

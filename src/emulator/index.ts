@@ -2,14 +2,15 @@
 // Azure: HMAC-verified, validating, persistent, with revocation that means something and faults on
 // demand. May import: identity/model only (it stands alone so other apps can run it).
 import type { AddressInfo } from "node:net";
-import { FaultController, type FaultRule } from "./faults";
+import { FaultController, type FaultOptions, type FaultRule } from "./faults";
 import type { AcsContext } from "./routes";
-import { createEmulatorServer, type TokenValidity } from "./server";
+import { createEmulatorServer } from "./server";
 import { EmulatorState, loadResourceSettings } from "./state";
-import { createTeamsVerifier, type TeamsSettings } from "./teams";
+import { createTeamsVerifier, GUID, type TeamsSettings } from "./teams";
 import { TokenSigner } from "./tokens";
+import type { TokenValidity } from "./validity";
 
-export type { FaultRule, TeamsSettings, TokenValidity };
+export type { FaultOptions, FaultRule, TeamsSettings, TokenValidity };
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
@@ -24,11 +25,16 @@ export interface EmulatorOptions {
   dataDir?: string;
   /** Where Teams users' tokens come from, for the Teams token exchange. */
   teams?: TeamsSettings;
-  /** Allowed clock difference for x-ms-date, in seconds. Default 900 (longer than the SDK's retries). */
+  /**
+   * Allowed difference between x-ms-date and the emulator's clock, in seconds. Default 900. Keep it
+   * above the SDK's retry window (up to ~64 s of backoff plus any Retry-After): retries resend the
+   * original date.
+   */
   clockSkewSeconds?: number;
 }
 
 export interface EmulatorStats {
+  /** ACS API requests received (each SDK retry counts). */
   requests: number;
   identitiesCreated: number;
   tokensIssued: number;
@@ -43,13 +49,17 @@ export interface RunningEmulator {
   accessKey: string;
   resourceId: string;
   port: number;
-  faults: { set(rules: FaultRule[]): void; clear(): void; list(): FaultRule[] };
+  faults: { set(rules: FaultRule[], options?: FaultOptions): void; clear(): void; list(): FaultRule[] };
   stats(): EmulatorStats;
+  /** Forgets every identity, revocation and deletion; keeps the keys and the resource id. */
   reset(): Promise<void>;
   close(): Promise<void>;
 }
 
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  checkOptions(options);
   const settings = loadResourceSettings(options.dataDir, options);
   const state = EmulatorState.open(options.dataDir);
   const signer = new TokenSigner(settings.signingKey);
@@ -62,35 +72,74 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     verifyTeamsToken: createTeamsVerifier(options.teams),
     stats: { identitiesCreated: 0, tokensIssued: 0 },
   };
+  const stats = (): EmulatorStats => ({
+    ...acs.stats,
+    requests: counters.requests,
+    faultsInjected: faults.injected,
+  });
   const server = createEmulatorServer({
     acs,
-    state,
-    signer,
+    admin: { state, signer, faults, accessKey: settings.accessKey, stats: () => ({ ...stats() }) },
     faults,
     accessKey: settings.accessKey,
     skewSeconds: options.clockSkewSeconds ?? 900,
     stats: counters,
   });
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, resolve);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    state.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+  let closing: Promise<void> | undefined;
   return {
     endpoint,
     connectionString: `endpoint=${endpoint};accesskey=${settings.accessKey}`,
     accessKey: settings.accessKey,
     resourceId: settings.resourceId,
     port,
-    faults: { set: (rules) => faults.set(rules), clear: () => faults.clear(), list: () => faults.list() },
-    stats: () => ({ ...acs.stats, requests: counters.requests, faultsInjected: faults.injected }),
+    faults: {
+      set: (rules, faultOptions) => faults.set(rules, faultOptions),
+      clear: () => faults.clear(),
+      list: () => faults.list(),
+    },
+    stats,
     reset: async () => state.reset(),
     close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+      (closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => {
+          state.close();
+          if (error) reject(error);
+          else resolve();
+        });
+        // Idle keep-alive sockets (the SDK's agent keeps them) would hold close() open.
         server.closeAllConnections();
-      }),
+      })),
   };
+}
+
+function checkOptions(options: EmulatorOptions): void {
+  if (options.resourceId !== undefined && !GUID.test(options.resourceId))
+    throw new Error("resourceId must be a GUID");
+  if (options.accessKey !== undefined && !BASE64.test(options.accessKey))
+    throw new Error("accessKey must be base64");
+  if (
+    options.port !== undefined &&
+    !(Number.isInteger(options.port) && options.port >= 0 && options.port < 65536)
+  )
+    throw new Error("port must be 0..65535");
+  if (
+    options.clockSkewSeconds !== undefined &&
+    !(Number.isFinite(options.clockSkewSeconds) && options.clockSkewSeconds >= 0)
+  )
+    throw new Error("clockSkewSeconds must be a number >= 0");
 }

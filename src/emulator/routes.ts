@@ -16,7 +16,10 @@ import type { EmulatedIdentity, EmulatorState } from "./state";
 import { GUID, type TeamsUser } from "./teams";
 import { formatAcsDate, type TokenSigner } from "./tokens";
 
-/** The versions the real service lists in `api-supported-versions` (recorded April 2025). */
+/**
+ * The versions the real service lists in `api-supported-versions` (recorded April 2025; some
+ * responses also list 2025-03-31-preview, so it is accepted too).
+ */
 export const IDENTITY_API_VERSIONS = [
   "2020-07-20-preview2",
   "2021-03-07",
@@ -26,6 +29,7 @@ export const IDENTITY_API_VERSIONS = [
   "2022-10-01",
   "2023-10-01",
   "2025-03-02-preview",
+  "2025-03-31-preview",
 ];
 export const TEAMS_API_VERSIONS = [
   "2021-10-31-preview",
@@ -36,6 +40,8 @@ export const TEAMS_API_VERSIONS = [
 ];
 /** customId and GET /identities/{id} arrived with this version. */
 const CUSTOM_ID_VERSION = "2025-03-02-preview";
+/** ACS never issues a token for longer than 24 hours; a Teams user's token is capped there too. */
+const MAX_TOKEN_MS = 1440 * 60_000;
 
 export interface AcsContext {
   state: EmulatorState;
@@ -123,7 +129,9 @@ async function issueToken(ctx: AcsContext, rawId: string, body: unknown): Promis
 }
 
 function revokeTokens(ctx: AcsContext, rawId: string): AcsResponse {
-  ctx.state.revoke(liveIdentity(ctx, rawId).id, Date.now());
+  const identity = liveIdentity(ctx, rawId);
+  // Covers every token issued so far, even one stamped a millisecond ahead by mint() below.
+  ctx.state.revoke(identity.id, Math.max(Date.now(), identity.lastTokenIssuedAtMs ?? 0));
   return { status: 204 };
 }
 
@@ -159,16 +167,18 @@ async function exchangeTeamsToken(ctx: AcsContext, body: unknown): Promise<AcsRe
   if (user.appId.toLowerCase() !== appId.toLowerCase()) throw invalidAppId();
   if (user.oid.toLowerCase() !== userId.toLowerCase()) throw invalidUserId();
   const now = Date.now();
+  // Expires with the Entra ID token, but never later than the 24 hours any ACS token may live.
+  const expiresAtMs = Math.min(user.expiresAtMs, now + MAX_TOKEN_MS);
   const acsToken = await ctx.signer.sign({
     skypeid: `orgid:${user.oid}`,
     scopes: ["voip"],
     resourceId: ctx.resourceId,
     issuedAtMs: now,
-    expiresAtMs: user.expiresAtMs,
+    expiresAtMs,
     scp: 1024,
   });
   ctx.stats.tokensIssued += 1;
-  return { status: 200, body: { token: acsToken, expiresOn: formatAcsDate(user.expiresAtMs) } };
+  return { status: 200, body: { token: acsToken, expiresOn: formatAcsDate(expiresAtMs) } };
 }
 
 async function mint(
@@ -176,8 +186,12 @@ async function mint(
   identity: EmulatedIdentity,
   scopes: string[],
   minutes: number,
-  now: number,
+  requestedAt: number,
 ) {
+  // A token minted after a revoke must outlive it even within the same millisecond: revocation
+  // compares issue times (<= revokedAt is revoked), so step past the revoke instant.
+  const now =
+    identity.revokedAtMs !== undefined ? Math.max(requestedAt, identity.revokedAtMs + 1) : requestedAt;
   const expiresAtMs = now + minutes * 60_000;
   const token = await ctx.signer.sign({
     skypeid: identity.id.slice(2), // without the "8:" prefix

@@ -1,5 +1,15 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import { newSigningKey, type SigningKeyMaterial } from "./tokens";
 
@@ -29,12 +39,14 @@ type JournalEntry =
 
 /**
  * The emulator's memory: identities, revocations and deletions. With a data folder every change is
- * appended to a JSON-lines journal (cheap), which is replayed and compacted at start.
+ * appended to a JSON-lines journal (one write on an open file: cheap), which is replayed and compacted
+ * at start. Writes are synchronous so an answered request is on disk before the answer leaves.
  */
 export class EmulatorState {
   readonly identities = new Map<string, EmulatedIdentity>();
   private readonly byCustomId = new Map<string, string>();
   private readonly journalFile: string | undefined;
+  private fd: number | undefined;
 
   private constructor(dataDir: string | undefined) {
     this.journalFile = dataDir && path.join(dataDir, "journal.jsonl");
@@ -42,6 +54,7 @@ export class EmulatorState {
 
   static open(dataDir: string | undefined): EmulatorState {
     const state = new EmulatorState(dataDir);
+    if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     if (state.journalFile && existsSync(state.journalFile)) {
       for (const line of readFileSync(state.journalFile, "utf8").split("\n")) {
         if (!line.trim()) continue;
@@ -53,7 +66,14 @@ export class EmulatorState {
       }
       state.compact();
     }
+    state.openJournal();
     return state;
+  }
+
+  /** Stops journaling (the emulator is closing). Later changes stay in memory only. */
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 
   create(id: string, customId: string | undefined, at: number): EmulatedIdentity {
@@ -79,12 +99,21 @@ export class EmulatorState {
 
   reset(): void {
     this.record({ t: "reset" });
+    if (this.fd === undefined) return;
+    this.close();
     this.compact();
+    this.openJournal();
+  }
+
+  private openJournal(): void {
+    if (!this.journalFile) return;
+    this.fd = openSync(this.journalFile, "a", 0o600);
+    chmodSync(this.journalFile, 0o600);
   }
 
   private record(entry: JournalEntry): EmulatedIdentity | undefined {
     const result = this.apply(entry);
-    if (this.journalFile) appendFileSync(this.journalFile, `${JSON.stringify(entry)}\n`);
+    if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(entry)}\n`);
     return result;
   }
 
@@ -147,8 +176,10 @@ export function loadResourceSettings(
     signingKey: stored.signingKey ?? newSigningKey(),
   };
   if (file) {
-    mkdirSync(dataDir!, { recursive: true });
+    mkdirSync(dataDir!, { recursive: true, mode: 0o700 });
+    // Holds the access key and the signing key: owner-only, also when the file already existed.
     writeFileSync(file, JSON.stringify(settings), { mode: 0o600 });
+    chmodSync(file, 0o600);
   }
   return settings;
 }

@@ -1,32 +1,41 @@
 import type { Kysely, Selectable } from "kysely";
+import { badInput } from "../errors";
 import type { AcsScope, AuditAction, AuditEvent, AuditOutcome, NewAuditEvent, Page } from "../identity/model";
 import type { AuditLog, ListAuditQuery } from "../identity/ports";
 import { decodeCursor, pageLimit, toPage } from "./cursor";
 import type { Database } from "./database";
+import { isUuid, uuidV7 } from "./uuid-v7";
 
 type Row = Selectable<Database["audit_events"]>;
 
+const date = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
+
 const toEvent = (row: Row): AuditEvent => ({
-  id: String(row.id),
-  at: new Date(row.at),
+  id: row.id,
+  at: date(row.at),
   actor: row.actor,
   action: row.action as AuditAction,
   identityId: row.identity_id,
   scopes: row.scopes as AcsScope[] | null,
-  expiresOn: row.expires_on && new Date(row.expires_on),
+  expiresOn: row.expires_on === null ? null : date(row.expires_on),
   outcome: row.outcome as AuditOutcome,
   errorCode: row.error_code,
   requestId: row.request_id,
 });
 
+/** The audit log in the SQL database (PGlite or PostgreSQL). Events hold no tokens: there is no column for one. */
 export class SqlAuditLog implements AuditLog {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Written before it resolves (autocommit), so a completed action's event is durable. */
+  /**
+   * Writes one event in its own (autocommitted) statement, so it is durable when this resolves, and
+   * returns it as stored. `at` defaults to now; the id is a UUIDv7.
+   */
   async record(event: NewAuditEvent): Promise<AuditEvent> {
     const row = await this.db
       .insertInto("audit_events")
       .values({
+        id: uuidV7(),
         at: event.at ?? new Date(),
         actor: event.actor,
         action: event.action,
@@ -42,17 +51,26 @@ export class SqlAuditLog implements AuditLog {
     return toEvent(row);
   }
 
-  /** Newest first, in the order events were written. */
+  /** Newest first, ordered by (at, id) descending; filters combine. */
   async list({ first, after, identityId, actor }: ListAuditQuery): Promise<Page<AuditEvent>> {
     const limit = pageLimit(first);
-    let query = this.db
+    let select = this.db
       .selectFrom("audit_events")
       .selectAll()
+      .orderBy("at", "desc")
       .orderBy("id", "desc")
       .limit(limit + 1);
-    if (after) query = query.where("id", "<", decodeCursor(after));
-    if (identityId != null) query = query.where("identity_id", "=", identityId);
-    if (actor != null) query = query.where("actor", "=", actor);
-    return toPage(await query.execute(), limit, (row) => row.id, toEvent);
+    if (identityId != null) select = select.where("identity_id", "=", identityId);
+    if (actor != null) select = select.where("actor", "=", actor);
+    if (after) {
+      const position = decodeCursor("audit", after);
+      if (!isUuid(position.id))
+        throw badInput("after must be a cursor returned by a previous page.", "after");
+      select = select.where(({ eb, refTuple, tuple }) =>
+        eb(refTuple("at", "id"), "<", tuple(position.at, position.id)),
+      );
+    }
+    const rows = await select.execute();
+    return toPage("audit", rows, limit, (row) => ({ at: date(row.at), id: row.id }), toEvent);
   }
 }

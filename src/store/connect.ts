@@ -1,11 +1,14 @@
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, Migrator, PostgresDialect, sql } from "kysely";
+import { Kysely, Migrator, PostgresDialect, sql, type Dialect } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { Pool } from "pg";
 import type { Database } from "./database";
+import { lockDirectory } from "./dir-lock";
 import { migrationProvider } from "./migrations";
 
+/** Where the data lives: an embedded PGlite (a folder, or `memory://`) or a PostgreSQL server. */
 export type DatabaseSettings =
   { kind: "embedded"; dir: string } | { kind: "postgres"; url: string; poolSize: number };
 
@@ -13,21 +16,18 @@ export type DatabaseSettings =
 export const IN_MEMORY = "memory://";
 
 /**
- * Opens the database and brings its schema up to date. The embedded driver serializes its single
- * connection, so a transaction holds it exclusively and concurrent callers queue.
+ * Opens the database and brings its schema up to date (see `migrate`).
+ *
+ * Embedded: one PGlite instance, which is a single connection. `kysely-pglite-dialect` hands that
+ * connection to one Kysely caller at a time (`acquireConnection` queues until the previous holder
+ * releases it), and Kysely holds it for a whole transaction, so concurrent callers queue (FIFO) rather
+ * than interleave statements inside another caller's transaction. Nothing else may use the PGlite.
+ * A folder is opened by one process at a time (`<dir>.lock`, see dir-lock.ts).
+ *
+ * PostgreSQL: a `pg` pool of `poolSize` connections.
  */
 export async function openDatabase(settings: DatabaseSettings): Promise<Kysely<Database>> {
-  let db: Kysely<Database>;
-  if (settings.kind === "embedded") {
-    if (settings.dir !== IN_MEMORY) mkdirSync(settings.dir, { recursive: true });
-    const pglite = settings.dir === IN_MEMORY ? new PGlite() : new PGlite(settings.dir);
-    db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  } else {
-    const pool = new Pool({ connectionString: settings.url, max: settings.poolSize });
-    // An idle client's network error would otherwise crash the process; the next query reconnects.
-    pool.on("error", () => undefined);
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  }
+  const db = settings.kind === "embedded" ? await openEmbedded(settings.dir) : openPostgres(settings);
   try {
     await migrate(db);
   } catch (error) {
@@ -37,28 +37,84 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Kysely<D
   return db;
 }
 
-// Any constant: it names "this service's migrations" among the database's advisory locks.
-const MIGRATION_LOCK = 7_402_113_901;
+async function openEmbedded(dir: string): Promise<Kysely<Database>> {
+  if (dir === IN_MEMORY) return new Kysely<Database>({ dialect: new PGliteDialect(await PGlite.create()) });
+  const absolute = path.resolve(dir);
+  mkdirSync(absolute, { recursive: true });
+  const unlock = lockDirectory(absolute);
+  try {
+    const pglite = await PGlite.create(absolute);
+    return new Kysely<Database>({ dialect: afterDestroy(new PGliteDialect(pglite), unlock) });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
 
-async function migrate(db: Kysely<Database>): Promise<void> {
-  // Replicas starting together would race creating Kysely's own bookkeeping tables, so one
-  // connection holds a session lock for the whole migration and the others wait their turn.
-  const { error, results } = await db.connection().execute(async (connection) => {
-    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(connection);
-    try {
-      // Kysely looks for its bookkeeping tables in every schema unless told which one is ours.
-      const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(connection);
-      return await new Migrator({
-        db: connection,
-        provider: migrationProvider,
-        migrationTableSchema: rows[0].schema,
-      }).migrateToLatest();
-    } finally {
-      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(connection);
-    }
+/** The dialect, with `after` run once its driver has been destroyed (`Kysely.destroy()`). */
+function afterDestroy(dialect: Dialect, after: () => void): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createDriver: () => {
+      const driver = dialect.createDriver();
+      const destroy = driver.destroy.bind(driver);
+      driver.destroy = async () => {
+        try {
+          await destroy();
+        } finally {
+          after();
+        }
+      };
+      return driver;
+    },
+  };
+}
+
+function openPostgres(settings: { url: string; poolSize: number }): Kysely<Database> {
+  const pool = new Pool({
+    connectionString: settings.url,
+    max: settings.poolSize,
+    // Fail rather than hang when the server cannot be reached or no connection frees up.
+    connectionTimeoutMillis: 10_000,
+    application_name: "acs-identity-graph",
   });
+  // A connection that fails (network, server restart, a timeout ending the session) emits "error";
+  // unheard, that would crash the process. Idle ones are heard by the pool; checked-out ones by this
+  // listener. Either way the pool drops the broken connection and later queries use a new one, while
+  // the query in flight, if any, fails on its own.
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Applies pending migrations. Replicas starting at once do not collide: Kysely's Postgres adapter
+ * (also used for PGlite) takes a session `pg_advisory_lock` on one connection and runs the pending
+ * migrations in one transaction under it, re-reading what has run once it holds the lock. Creating
+ * Kysely's own bookkeeping tables happens before that lock, but Kysely tolerates losing that race
+ * (it re-checks after a failed `create table if not exists`).
+ */
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which one is ours; another
+  // schema's tables (another app's, another test's) would fool it.
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (!schema) {
+    throw new Error("database migration failed: no schema on the search_path exists (create it first)");
+  }
+  const { error, results } = await new Migrator({
+    db,
+    provider: migrationProvider,
+    migrationTableSchema: schema,
+  }).migrateToLatest();
   if (error) {
-    const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
+    const failed = results?.find((result) => result.status === "Error")?.migrationName;
+    let message = error instanceof Error ? error.message : String(error);
+    if (message.includes("corrupted migrations")) {
+      message += " (the database was made by another version of this service)";
+    }
+    throw new Error(`database migration${failed ? ` ${failed}` : ""} failed: ${message}`, { cause: error });
   }
 }

@@ -1,32 +1,62 @@
 import { badInput } from "../errors";
+import type { Page } from "../identity/model";
 
-// Cursors are opaque to callers: the row's sequence number, base64url-encoded.
-export const encodeCursor = (seq: string | number | bigint): string =>
-  Buffer.from(`v1:${seq}`).toString("base64url");
+/** Which listing a cursor belongs to, so one listing's cursor is refused by another. */
+export type CursorKind = "identities" | "audit";
 
-export function decodeCursor(cursor: string): string {
-  const match = /^v1:(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!match) throw badInput("after must be a cursor returned by a previous page.", "after");
-  return match[1];
+/** A row's position in a keyset ordering: its timestamp, then its id to break ties. */
+export interface Position {
+  at: Date;
+  id: string;
 }
 
-/** Page sizes are validated by the caller; clamp anyway, as the store is the last line. */
-export const pageLimit = (first: number) => Math.min(Math.max(first, 1), 100);
+const TAGS: Record<CursorKind, string> = { identities: "i1", audit: "a1" };
+
+/** Opaque to callers: base64url of `[tag, epoch milliseconds, id]`. */
+export const encodeCursor = (kind: CursorKind, position: Position): string =>
+  Buffer.from(JSON.stringify([TAGS[kind], position.at.getTime(), position.id])).toString("base64url");
+
+export function decodeCursor(kind: CursorKind, cursor: string): Position {
+  const invalid = () => badInput("after must be a cursor returned by a previous page.", "after");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw invalid();
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 3 ||
+    parsed[0] !== TAGS[kind] ||
+    !Number.isSafeInteger(parsed[1]) ||
+    typeof parsed[2] !== "string" ||
+    parsed[2].length === 0
+  ) {
+    throw invalid();
+  }
+  const at = new Date(parsed[1] as number);
+  if (Number.isNaN(at.getTime())) throw invalid();
+  return { at, id: parsed[2] };
+}
+
+/** Page sizes are validated by the caller; clamp anyway to 1..100, as the store is the last line. */
+export const pageLimit = (first: number): number => Math.min(100, Math.max(1, Math.trunc(first) || 1));
 
 /**
  * Turns `limit + 1` fetched rows into a page: one extra row says another page follows, and the cursor
  * is the position of the last row kept.
  */
 export function toPage<Row, Item>(
+  kind: CursorKind,
   rows: Row[],
   limit: number,
-  positionOf: (row: Row) => string | number | bigint,
+  positionOf: (row: Row) => Position,
   map: (row: Row) => Item,
-) {
+): Page<Item> {
   const kept = rows.slice(0, limit);
   return {
     items: kept.map(map),
-    endCursor: kept.length ? encodeCursor(positionOf(kept[kept.length - 1])) : null,
+    endCursor: kept.length ? encodeCursor(kind, positionOf(kept[kept.length - 1])) : null,
     hasNextPage: rows.length > limit,
   };
 }

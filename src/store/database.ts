@@ -1,32 +1,39 @@
-import type { ColumnType, Generated } from "kysely";
+import type { ColumnType } from "kysely";
 
+/** `timestamptz(3)`: millisecond precision, read and written as JS Dates. */
 type Timestamp = ColumnType<Date, Date, Date>;
 type NullableTimestamp = ColumnType<Date | null, Date | null | undefined, Date | null>;
 
-/** The tables, as Kysely sees them. Tokens have no column anywhere. */
+/** One row of `identities`: the mapping from an owner to the ACS identity made for them. */
+export interface IdentitiesTable {
+  /** The ACS identity id (`8:acs:...`). */
+  id: string;
+  owner: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  last_token_issued_at: NullableTimestamp;
+  tokens_revoked_at: NullableTimestamp;
+  deletion_requested_at: NullableTimestamp;
+  deleted_at: NullableTimestamp;
+}
+
+/** One row of `audit_events`. There is no column that could hold a token. */
+export interface AuditEventsTable {
+  /** A UUIDv7, made by the writer (see uuid-v7.ts). */
+  id: string;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  identity_id: string | null;
+  scopes: string[] | null;
+  expires_on: NullableTimestamp;
+  outcome: string;
+  error_code: string | null;
+  request_id: string | null;
+}
+
+/** The tables, as Kysely sees them. */
 export interface Database {
-  identities: {
-    /** Insertion order, for stable cursors. */
-    seq: Generated<string>;
-    id: string;
-    owner: string | null;
-    created_by: string;
-    created_at: Timestamp;
-    last_token_issued_at: NullableTimestamp;
-    tokens_revoked_at: NullableTimestamp;
-    deletion_requested_at: NullableTimestamp;
-    deleted_at: NullableTimestamp;
-  };
-  audit_events: {
-    id: Generated<string>;
-    at: Timestamp;
-    actor: string;
-    action: string;
-    identity_id: string | null;
-    scopes: string[] | null;
-    expires_on: NullableTimestamp;
-    outcome: string;
-    error_code: string | null;
-    request_id: string | null;
-  };
+  identities: IdentitiesTable;
+  audit_events: AuditEventsTable;
 }

@@ -1,56 +1,121 @@
-import { sql, type Kysely, type Selectable } from "kysely";
+import { sql, type Kysely, type Selectable, type UpdateObject } from "kysely";
 import { notFound } from "../errors";
 import type { IdentityRecord, NewIdentity, Page } from "../identity/model";
 import type { IdentityStore, ListIdentitiesQuery } from "../identity/ports";
 import { decodeCursor, pageLimit, toPage } from "./cursor";
 import type { Database } from "./database";
+import { KeyedMutex } from "./keyed-mutex";
 
 type Row = Selectable<Database["identities"]>;
 
-/** The owner already has a live identity (the unique index said so). */
+/** `insert` was given an owner who already has an active (not deleted) identity. */
 export class OwnerTakenError extends Error {
   constructor(readonly owner: string) {
-    super("the owner already has an identity");
+    super("The owner already has an active identity.");
     this.name = "OwnerTakenError";
   }
 }
+
+/**
+ * How creation is serialized per owner, beyond the in-process lock that always applies:
+ * - `"database"`: a `pg_advisory_xact_lock` on the owner, held in a transaction around `create()` and
+ *   the insert, so processes sharing a PostgreSQL server agree (the default).
+ * - `"process"`: the in-process lock only. Right for the embedded database, which exactly one process
+ *   opens: it keeps PGlite's single connection free while `create()` waits for ACS.
+ */
+export type OwnerLocking = "database" | "process";
+
+export interface ListIdentitiesOptions extends ListIdentitiesQuery {
+  /** Include identities whose delete has completed (default false). */
+  includeDeleted?: boolean;
+}
+
+const ONE_ACTIVE_PER_OWNER = "identities_one_active_per_owner";
+
+const date = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
+const nullableDate = (value: Date | string | null): Date | null => (value === null ? null : date(value));
 
 const toRecord = (row: Row): IdentityRecord => ({
   id: row.id,
   owner: row.owner,
   createdBy: row.created_by,
-  createdAt: new Date(row.created_at),
-  lastTokenIssuedAt: row.last_token_issued_at && new Date(row.last_token_issued_at),
-  tokensRevokedAt: row.tokens_revoked_at && new Date(row.tokens_revoked_at),
-  deletionRequestedAt: row.deletion_requested_at && new Date(row.deletion_requested_at),
-  deletedAt: row.deleted_at && new Date(row.deleted_at),
+  createdAt: date(row.created_at),
+  lastTokenIssuedAt: nullableDate(row.last_token_issued_at),
+  tokensRevokedAt: nullableDate(row.tokens_revoked_at),
+  deletionRequestedAt: nullableDate(row.deletion_requested_at),
+  deletedAt: nullableDate(row.deleted_at),
 });
 
-const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === "23505";
+const isOwnerConflict = (error: unknown): boolean => {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === "23505" && constraint === ONE_ACTIVE_PER_OWNER;
+};
 
+/**
+ * Serializes a transaction against every other one that locks the same owner, in any process. The
+ * server also ends the transaction (and its connection) if it then sits idle longer than `idleMs`, so a
+ * stalled holder cannot keep the owner locked: its insert fails and the identity it made is discarded.
+ */
+const lockOwner = (trx: Kysely<Database>, owner: string, idleMs: number) =>
+  sql`select set_config('idle_in_transaction_session_timeout', ${String(idleMs)}, true),
+             pg_advisory_xact_lock(hashtextextended(${owner}, 0))`.execute(trx);
+
+export interface SqlIdentityStoreOptions {
+  /** Default `"database"`. */
+  ownerLocking?: OwnerLocking;
+  /**
+   * With `"database"` locking: how long `create()` may take while the owner's transaction is open
+   * before the server ends it (default 60 s, well above the ACS client's timeout with retries).
+   */
+  createTimeoutMs?: number;
+}
+
+// One in-process lock per database handle, shared by every store built on it.
+const ownerMutexes = new WeakMap<Kysely<Database>, KeyedMutex>();
+
+/** Identity mappings in the SQL database (PGlite or PostgreSQL). */
 export class SqlIdentityStore implements IdentityStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly owners: KeyedMutex;
+  private readonly ownerLocking: OwnerLocking;
+  private readonly createTimeoutMs: number;
 
-  async findById(id: string) {
+  constructor(
+    private readonly db: Kysely<Database>,
+    options: SqlIdentityStoreOptions = {},
+  ) {
+    this.ownerLocking = options.ownerLocking ?? "database";
+    this.createTimeoutMs = options.createTimeoutMs ?? 60_000;
+    let mutex = ownerMutexes.get(db);
+    if (!mutex) ownerMutexes.set(db, (mutex = new KeyedMutex()));
+    this.owners = mutex;
+  }
+
+  async findById(id: string): Promise<IdentityRecord | undefined> {
     const row = await this.db.selectFrom("identities").selectAll().where("id", "=", id).executeTakeFirst();
     return row && toRecord(row);
   }
 
-  async findActiveByOwner(owner: string) {
-    const row = await this.live(this.db).where("owner", "=", owner).executeTakeFirst();
+  /** The owner's identity that is not deleted; one whose delete is only requested still counts. */
+  async findActiveByOwner(owner: string): Promise<IdentityRecord | undefined> {
+    const row = await this.activeByOwner(this.db, owner);
     return row && toRecord(row);
   }
 
-  async findActiveByOwners(owners: readonly string[]) {
-    if (owners.length === 0) return new Map<string, IdentityRecord>();
-    const rows = await this.live(this.db)
+  /** One query, whatever the number of owners; owners without an active identity are absent. */
+  async findActiveByOwners(owners: readonly string[]): Promise<Map<string, IdentityRecord>> {
+    if (owners.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom("identities")
+      .selectAll()
+      .where("deleted_at", "is", null)
       .where("owner", "in", [...new Set(owners)])
       .execute();
-    return new Map(rows.map((row) => [row.owner!, toRecord(row)]));
+    return new Map(rows.map((row) => [row.owner as string, toRecord(row)]));
   }
 
-  async findByIds(ids: readonly string[]) {
-    if (ids.length === 0) return new Map<string, IdentityRecord>();
+  /** One query, whatever the number of ids; deleted identities are included, unknown ids absent. */
+  async findByIds(ids: readonly string[]): Promise<Map<string, IdentityRecord>> {
+    if (ids.length === 0) return new Map();
     const rows = await this.db
       .selectFrom("identities")
       .selectAll()
@@ -59,20 +124,42 @@ export class SqlIdentityStore implements IdentityStore {
     return new Map(rows.map((row) => [row.id, toRecord(row)]));
   }
 
-  /** Oldest first; deleted identities are left out. */
-  async list({ first, after, owner }: ListIdentitiesQuery): Promise<Page<IdentityRecord>> {
-    const limit = pageLimit(first);
-    let query = this.db
+  /**
+   * Oldest first, ordered by (createdAt, id), optionally one owner's. Identities whose delete has
+   * completed are left out unless `includeDeleted`; those with only a requested delete are listed.
+   */
+  async list(query: ListIdentitiesOptions): Promise<Page<IdentityRecord>> {
+    const limit = pageLimit(query.first);
+    let select = this.db
       .selectFrom("identities")
       .selectAll()
-      .where("deleted_at", "is", null)
-      .orderBy("seq")
+      .orderBy("created_at")
+      .orderBy("id")
       .limit(limit + 1);
-    if (after) query = query.where("seq", ">", decodeCursor(after));
-    if (owner != null) query = query.where("owner", "=", owner);
-    return toPage(await query.execute(), limit, (row) => row.seq, toRecord);
+    if (!query.includeDeleted) select = select.where("deleted_at", "is", null);
+    if (query.owner != null) select = select.where("owner", "=", query.owner);
+    if (query.after) {
+      const after = decodeCursor("identities", query.after);
+      select = select.where(({ eb, refTuple, tuple }) =>
+        eb(refTuple("created_at", "id"), ">", tuple(after.at, after.id)),
+      );
+    }
+    const rows = await select.execute();
+    return toPage("identities", rows, limit, (row) => ({ at: date(row.created_at), id: row.id }), toRecord);
   }
 
+  /**
+   * Exactly once per owner, across concurrent calls and (with `"database"` locking) across processes
+   * sharing PostgreSQL. Calls for one owner queue on an in-process lock (so they hold no database
+   * connection while they wait), then on the owner's advisory lock; the holder re-reads, and only if
+   * the owner still has no active identity calls `create()` and inserts its result before the lock is
+   * released. An identity whose delete is requested but not done is still the active one: it is
+   * returned (`created: false`) and the caller decides.
+   *
+   * `create` must not use this database: with `"database"` locking its transaction is open meanwhile.
+   * If the insert or the commit fails after `create` succeeded, `discard(id)` is awaited (its failure is
+   * ignored: `discard` should log its own) and the error rethrown.
+   */
   async getOrCreateForOwner(
     owner: string,
     create: () => Promise<NewIdentity>,
@@ -80,87 +167,115 @@ export class SqlIdentityStore implements IdentityStore {
   ): Promise<{ record: IdentityRecord; created: boolean }> {
     const existing = await this.findActiveByOwner(owner);
     if (existing) return { record: existing, created: false };
-    let createdId: string | undefined;
+    return this.owners.run(owner, async () => {
+      let createdId: string | undefined;
+      try {
+        return await this.underOwnerLock(owner, async (db) => {
+          const row = await this.activeByOwner(db, owner);
+          if (row) return { record: toRecord(row), created: false };
+          const identity = await create();
+          createdId = identity.id;
+          if (identity.owner !== owner) throw new Error("create() returned an identity for another owner");
+          return { record: await this.insertRow(db, identity), created: true };
+        });
+      } catch (error) {
+        if (createdId === undefined) throw error;
+        await discard(createdId).catch(() => undefined);
+        // Only a writer that bypassed the owner lock can get here first; its identity is the one.
+        if (error instanceof OwnerTakenError) {
+          const winner = await this.findActiveByOwner(owner);
+          if (winner) return { record: winner, created: false };
+        }
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Stores a newly created identity. An owned one takes the same per-owner locks as
+   * `getOrCreateForOwner` and throws `OwnerTakenError` when the owner already has an active identity.
+   */
+  async insert(identity: NewIdentity): Promise<IdentityRecord> {
+    const owner = identity.owner;
+    if (owner === null) return this.insertRow(this.db, identity);
+    return this.owners.run(owner, () =>
+      this.underOwnerLock(owner, async (db) => {
+        if (await this.activeByOwner(db, owner)) throw new OwnerTakenError(owner);
+        return this.insertRow(db, identity);
+      }),
+    );
+  }
+
+  /** Sets lastTokenIssuedAt, which never moves backwards. */
+  async markTokenIssued(id: string, at: Date): Promise<void> {
+    await this.update(id, { last_token_issued_at: sql<Date>`greatest(last_token_issued_at, ${at})` });
+  }
+
+  /** Sets tokensRevokedAt to `at` (a later revoke wins; it never moves backwards). */
+  async markTokensRevoked(id: string, at: Date): Promise<void> {
+    await this.update(id, { tokens_revoked_at: sql<Date>`greatest(tokens_revoked_at, ${at})` });
+  }
+
+  /** Records that a delete was asked for; the first request's time is kept. */
+  async markDeletionRequested(id: string, at: Date): Promise<IdentityRecord> {
+    return this.update(id, { deletion_requested_at: sql<Date>`coalesce(deletion_requested_at, ${at})` });
+  }
+
+  /** Marks the delete done (idempotent: the first time is kept); frees the owner for a new identity. */
+  async markDeleted(id: string, at: Date): Promise<IdentityRecord> {
+    return this.update(id, {
+      deleted_at: sql<Date>`coalesce(deleted_at, ${at})`,
+      deletion_requested_at: sql<Date>`coalesce(deletion_requested_at, ${at})`,
+    });
+  }
+
+  // ---- helpers ----
+
+  private activeByOwner(db: Kysely<Database>, owner: string) {
+    return db
+      .selectFrom("identities")
+      .selectAll()
+      .where("owner", "=", owner)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+  }
+
+  /** Runs `work` holding the owner's advisory lock in a transaction, or directly with "process" locking. */
+  private underOwnerLock<T>(owner: string, work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.ownerLocking === "process") return work(this.db);
+    return this.db.transaction().execute(async (trx) => {
+      await lockOwner(trx, owner, this.createTimeoutMs);
+      return work(trx);
+    });
+  }
+
+  private async insertRow(db: Kysely<Database>, identity: NewIdentity): Promise<IdentityRecord> {
     try {
-      return await this.db.transaction().execute(async (trx) => {
-        // Serializes first requests for one owner across every process sharing the database.
-        await sql`select pg_advisory_xact_lock(hashtextextended(${owner}, 0))`.execute(trx);
-        const row = await this.live(trx).where("owner", "=", owner).executeTakeFirst();
-        if (row) return { record: toRecord(row), created: false };
-        const identity = await create();
-        createdId = identity.id;
-        const inserted = await trx
-          .insertInto("identities")
-          .values(this.values(identity))
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return { record: toRecord(inserted), created: true };
-      });
+      const row = await db
+        .insertInto("identities")
+        .values({
+          id: identity.id,
+          owner: identity.owner,
+          created_by: identity.createdBy,
+          created_at: identity.createdAt,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRecord(row);
     } catch (error) {
-      // The ACS identity exists but its mapping could not be stored: remove it, leave no orphan.
-      if (createdId) await discard(createdId).catch(() => undefined);
+      if (identity.owner !== null && isOwnerConflict(error)) throw new OwnerTakenError(identity.owner);
       throw error;
     }
   }
 
-  async insert(identity: NewIdentity) {
-    try {
-      return toRecord(
-        await this.db
-          .insertInto("identities")
-          .values(this.values(identity))
-          .returningAll()
-          .executeTakeFirstOrThrow(),
-      );
-    } catch (error) {
-      if (isUniqueViolation(error) && identity.owner) throw new OwnerTakenError(identity.owner);
-      throw error;
-    }
-  }
-
-  async markTokenIssued(id: string, at: Date) {
-    await this.db.updateTable("identities").set({ last_token_issued_at: at }).where("id", "=", id).execute();
-  }
-
-  async markTokensRevoked(id: string, at: Date) {
-    await this.db.updateTable("identities").set({ tokens_revoked_at: at }).where("id", "=", id).execute();
-  }
-
-  async markDeletionRequested(id: string, at: Date) {
+  private async update(id: string, values: UpdateObject<Database, "identities">): Promise<IdentityRecord> {
     const row = await this.db
       .updateTable("identities")
-      .set({ deletion_requested_at: sql<Date>`coalesce(deletion_requested_at, ${at})` })
+      .set(values)
       .where("id", "=", id)
       .returningAll()
       .executeTakeFirst();
     if (!row) throw notFound(`No identity ${id} is known to this service.`);
     return toRecord(row);
-  }
-
-  async markDeleted(id: string, at: Date) {
-    const row = await this.db
-      .updateTable("identities")
-      .set({
-        deleted_at: sql<Date>`coalesce(deleted_at, ${at})`,
-        deletion_requested_at: sql<Date>`coalesce(deletion_requested_at, ${at})`,
-      })
-      .where("id", "=", id)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw notFound(`No identity ${id} is known to this service.`);
-    return toRecord(row);
-  }
-
-  private live(db: Kysely<Database>) {
-    return db.selectFrom("identities").selectAll().where("deleted_at", "is", null);
-  }
-
-  private values(identity: NewIdentity) {
-    return {
-      id: identity.id,
-      owner: identity.owner,
-      created_by: identity.createdBy,
-      created_at: identity.createdAt,
-    };
   }
 }

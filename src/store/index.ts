@@ -1,34 +1,55 @@
-// The store: Kysely migrations and repositories on one SQL dialect (PostgreSQL), either embedded
-// (PGlite, WASM, data in a folder) or a PostgreSQL server. May import: identity/model, identity/ports, errors.
+// The store owns the service's persistent data: the identity mappings and the audit log, their SQL
+// schema (Kysely migrations, run at open) and the two drivers of the one SQL dialect (PostgreSQL):
+// embedded PGlite (WASM; data in a folder, or in memory) and a PostgreSQL server through `pg`.
+// It implements the `IdentityStore` and `AuditLog` ports of the identity core.
+// May import: src/identity/model, src/identity/ports, src/errors (and kysely, pg, PGlite). Nothing
+// else in src/ imports from here except the composition root (src/server).
 import { sql, type Kysely } from "kysely";
-import type { AuditLog, IdentityStore } from "../identity/ports";
+import type { AuditLog } from "../identity/ports";
 import { SqlAuditLog } from "./audit-log";
 import { openDatabase, type DatabaseSettings } from "./connect";
 import type { Database } from "./database";
 import { SqlIdentityStore } from "./identity-store";
 
-export { IN_MEMORY, type DatabaseSettings } from "./connect";
-export { OwnerTakenError } from "./identity-store";
+export { SqlAuditLog } from "./audit-log";
+export { IN_MEMORY, migrate, openDatabase, type DatabaseSettings } from "./connect";
 export type { Database } from "./database";
+export {
+  OwnerTakenError,
+  SqlIdentityStore,
+  type ListIdentitiesOptions,
+  type OwnerLocking,
+  type SqlIdentityStoreOptions,
+} from "./identity-store";
 
 export interface Store {
-  identities: IdentityStore;
+  /** An `IdentityStore`, whose `list` also takes `includeDeleted`. */
+  identities: SqlIdentityStore;
   audit: AuditLog;
   db: Kysely<Database>;
   /** Readiness: does the database answer? */
   ping(): Promise<void>;
+  /** Closes the pool (or the embedded database). Idempotent. */
   close(): Promise<void>;
 }
 
+/**
+ * Opens the database named by the settings, migrates it, and returns the repositories on it.
+ * The embedded database serializes get-or-create per owner in-process (one process owns its folder);
+ * PostgreSQL does it with advisory locks, so any number of replicas may share the database.
+ */
 export async function openStore(settings: DatabaseSettings): Promise<Store> {
   const db = await openDatabase(settings);
+  let closing: Promise<void> | undefined;
   return {
-    identities: new SqlIdentityStore(db),
+    identities: new SqlIdentityStore(db, {
+      ownerLocking: settings.kind === "embedded" ? "process" : "database",
+    }),
     audit: new SqlAuditLog(db),
     db,
     async ping() {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: () => (closing ??= db.destroy()),
   };
 }

@@ -15,6 +15,8 @@ test("the standalone emulator prints its connection string, serves the quickstar
     [builtFile("src/emulator/cli.js"), "--port", "0", "--data-dir", dataDir],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   try {
     const [firstLine] = await waitForLine(child, /^.*$/);
     expect(firstLine).toMatch(/^endpoint=http:\/\/127\.0\.0\.1:\d+\/;accesskey=[A-Za-z0-9+/=]+$/);
@@ -33,6 +35,11 @@ test("the standalone emulator prints its connection string, serves the quickstar
     });
 
     expect(await stopGracefully(child)).toBe(0);
+    // Only the first stdout line carries the key; nothing else it printed does.
+    const key = /accesskey=(.+)$/.exec(firstLine)![1];
+    expect(stderr).toContain("ACS Identity emulator on");
+    expect(stderr).not.toContain(key);
+    expect(stderr).not.toContain(token);
   } finally {
     child.kill("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });

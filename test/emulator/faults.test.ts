@@ -1,7 +1,12 @@
 // Fault injection, switchable at run time, observed through the real SDK and its retry policy.
 import { startEmulator, type RunningEmulator } from "../../src/emulator";
-import { clearEmulatorFaults, setEmulatorFaults } from "../../src/emulator/admin-client";
-import { sdkClient, sdkError } from "../support/emulator";
+import {
+  clearEmulatorFaults,
+  getEmulatorFaults,
+  setEmulatorFaults,
+  validateEmulatorToken,
+} from "../../src/emulator/admin-client";
+import { sdkClient, sdkError, send, signedRequest } from "../support/emulator";
 
 let emulator: RunningEmulator;
 beforeAll(async () => {
@@ -16,6 +21,14 @@ const attempts = async (run: () => Promise<unknown>) => {
   await run();
   return { attempts: emulator.stats().requests - before, ms: Date.now() - started };
 };
+const rawCreate = () =>
+  send(
+    signedRequest(emulator.endpoint, emulator.accessKey, {
+      method: "POST",
+      pathAndQuery: "/identities?api-version=2023-10-01",
+      body: "",
+    }),
+  );
 
 test("a 429 with Retry-After: 1 is waited out by the SDK, which then succeeds", async () => {
   const client = sdkClient(emulator.connectionString);
@@ -27,10 +40,31 @@ test("a 429 with Retry-After: 1 is waited out by the SDK, which then succeeds", 
   expect(result.ms).toBeGreaterThanOrEqual(950);
 });
 
+test("429 and 503 answers look like the service's: error body, Retry-After only when asked", async () => {
+  emulator.faults.set([
+    { kind: "throttle", retryAfterSeconds: 3, count: 1 },
+    { kind: "unavailable", count: 1 },
+  ]);
+  const throttled = await rawCreate();
+  expect(throttled.status).toBe(429);
+  expect(throttled.headers.get("retry-after")).toBe("3");
+  expect(throttled.headers.get("content-type")).toBe("application/json");
+  expect(throttled.headers.get("api-supported-versions")).toContain("2023-10-01");
+  expect(throttled.json!.error.code).toBe("TooManyRequests");
+  const unavailable = await rawCreate();
+  expect(unavailable.status).toBe(503);
+  expect(unavailable.headers.get("retry-after")).toBeNull();
+  expect(unavailable.json!.error.code).toBe("ServiceUnavailable");
+  expect((await rawCreate()).status).toBe(201); // both rules spent
+});
+
 test("429 on every attempt: the SDK gives up after its retries with TooManyRequests", async () => {
   const client = sdkClient(emulator.connectionString, { maxRetries: 1 });
   emulator.faults.set([{ kind: "throttle", retryAfterSeconds: 0, ratio: 1 }]);
-  expect(await sdkError(client.createUser())).toMatchObject({ statusCode: 429, code: "TooManyRequests" });
+  const result = await attempts(async () =>
+    expect(await sdkError(client.createUser())).toMatchObject({ statusCode: 429, code: "TooManyRequests" }),
+  );
+  expect(result.attempts).toBe(2);
 });
 
 test("503 for the next 2 requests is retried through", async () => {
@@ -41,10 +75,23 @@ test("503 for the next 2 requests is retried through", async () => {
   expect(emulator.faults.list()).toEqual([]); // spent
 });
 
+test("a 503 with Retry-After is waited out", async () => {
+  const client = sdkClient(emulator.connectionString);
+  emulator.faults.set([{ kind: "unavailable", retryAfterSeconds: 1, count: 1 }]);
+  const result = await attempts(() => client.createUser());
+  expect(result.attempts).toBe(2);
+  expect(result.ms).toBeGreaterThanOrEqual(950);
+});
+
 test("a dropped connection is retried by the SDK", async () => {
   const client = sdkClient(emulator.connectionString);
   emulator.faults.set([{ kind: "drop", count: 1 }]);
   expect((await attempts(() => client.createUser())).attempts).toBe(2);
+});
+
+test("a dropped connection gets no answer at all", async () => {
+  emulator.faults.set([{ kind: "drop", count: 1 }]);
+  await expect(rawCreate()).rejects.toThrow();
 });
 
 test("added latency delays the answer", async () => {
@@ -53,20 +100,24 @@ test("added latency delays the answer", async () => {
   expect((await attempts(() => client.createUser())).ms).toBeGreaterThanOrEqual(290);
 });
 
-test("a ratio hits about that share of requests, and rules can match by method", async () => {
+test("a ratio hits about that share of requests (repeatably with a seed), and rules can match by method", async () => {
   const client = sdkClient(emulator.connectionString, { maxRetries: 0 });
-  emulator.faults.set([{ kind: "unavailable", ratio: 0.5, method: "POST" }]);
-  const outcomes = await Promise.all(
-    Array.from({ length: 200 }, () =>
-      client.createUser().then(
-        () => "ok",
-        () => "failed",
+  const run = async () => {
+    emulator.faults.set([{ kind: "unavailable", ratio: 0.5, method: "POST" }], { seed: 42 });
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        client.createUser().then(
+          () => "ok",
+          () => "failed",
+        ),
       ),
-    ),
-  );
-  const failed = outcomes.filter((o) => o === "failed").length;
+    );
+    return outcomes.filter((o) => o === "failed").length;
+  };
+  const failed = await run();
   expect(failed).toBeGreaterThan(60);
   expect(failed).toBeLessThan(140);
+  expect(await run()).toBe(failed); // same seed, same share
   emulator.faults.clear();
   const user = await client.createUser();
   emulator.faults.set([{ kind: "unavailable", ratio: 1, method: "DELETE" }]);
@@ -74,12 +125,51 @@ test("a ratio hits about that share of requests, and rules can match by method",
   expect(await sdkError(client.deleteUser(user))).toMatchObject({ statusCode: 503 });
 });
 
-test("faults are set and cleared over HTTP only with the access key, and bad rules are refused", async () => {
+test("ratio and count together: that share of requests, at most count times", async () => {
+  emulator.faults.set([{ kind: "unavailable", ratio: 0.5, count: 3 }], { seed: 7 });
+  const statuses: number[] = [];
+  for (let i = 0; i < 40; i++) statuses.push((await rawCreate()).status);
+  expect(statuses.filter((s) => s === 503)).toHaveLength(3);
+  expect(emulator.faults.list()).toEqual([]);
+});
+
+test("a path prefix limits a rule to those routes", async () => {
+  const client = sdkClient(emulator.connectionString, { maxRetries: 0 });
+  const user = await client.createUser();
+  emulator.faults.set([{ kind: "throttle", pathPrefix: "/teamsUser" }]);
+  expect((await client.getToken(user, ["chat"])).token).toBeTruthy();
+  expect(
+    await sdkError(client.getTokenForTeamsUser({ teamsUserAadToken: "x", clientId: "y", userObjectId: "z" })),
+  ).toMatchObject({ statusCode: 429 });
+});
+
+test("faults never touch the emulator's own endpoints", async () => {
+  const { token } = await sdkClient(emulator.connectionString).createUserAndToken(["chat"]);
+  emulator.faults.set([{ kind: "drop" }]);
+  expect(await validateEmulatorToken(emulator.endpoint, token)).toMatchObject({ valid: true });
+  expect(await getEmulatorFaults(emulator.endpoint, emulator.accessKey)).toEqual({
+    rules: [{ kind: "drop" }],
+  });
+});
+
+test("faults are read, set and cleared over HTTP only with the access key, and bad rules are refused", async () => {
   await expect(setEmulatorFaults(emulator.endpoint, "nope", [{ kind: "drop" }])).rejects.toThrow(/401/);
-  await expect(
-    setEmulatorFaults(emulator.endpoint, emulator.accessKey, [{ kind: "meltdown" } as never]),
-  ).rejects.toThrow(/400/);
-  await setEmulatorFaults(emulator.endpoint, emulator.accessKey, [{ kind: "drop", ratio: 1 }]);
+  await expect(getEmulatorFaults(emulator.endpoint, "nope")).rejects.toThrow(/401/);
+  await expect(clearEmulatorFaults(emulator.endpoint, "nope")).rejects.toThrow(/401/);
+  for (const bad of [
+    { kind: "meltdown" },
+    { kind: "drop", ratio: 2 },
+    { kind: "drop", count: -1 },
+    { kind: "latency" },
+    { kind: "throttle", retryAfterSeconds: 1.5 },
+  ]) {
+    await expect(setEmulatorFaults(emulator.endpoint, emulator.accessKey, [bad as never])).rejects.toThrow(
+      /400/,
+    );
+  }
+  expect(() => emulator.faults.set([{ kind: "drop", ratio: -1 }])).toThrow(/ratio/);
+  const set = await setEmulatorFaults(emulator.endpoint, emulator.accessKey, [{ kind: "drop", ratio: 1 }]);
+  expect(set.rules).toEqual([{ kind: "drop", ratio: 1 }]);
   expect(emulator.faults.list()).toHaveLength(1);
   await clearEmulatorFaults(emulator.endpoint, emulator.accessKey);
   expect(emulator.faults.list()).toEqual([]);

@@ -3,7 +3,15 @@
 import type { TokenScope } from "@azure/communication-identity";
 import { startEmulator, type RunningEmulator } from "../../src/emulator";
 import { validateEmulatorToken } from "../../src/emulator/admin-client";
-import { decodeClaims, decodeHeader, sdkClient, sdkError, send, signedRequest } from "../support/emulator";
+import {
+  decodeClaims,
+  decodeHeader,
+  sdkClient,
+  sdkError,
+  sdkErrorBody,
+  send,
+  signedRequest,
+} from "../support/emulator";
 
 let emulator: RunningEmulator;
 let client: ReturnType<typeof sdkClient>;
@@ -84,10 +92,11 @@ describe.each([59, 1441])("custom expiration %i (invalid)", (minutes) => {
   const message = `ExpiresInMinutes value ${minutes} is invalid. Value must be within the [60, 1440] interval.`;
   test("getToken is refused with the recorded error", async () => {
     const user = await client.createUser();
-    expect(await sdkError(client.getToken(user, ["chat"], { tokenExpiresInMinutes: minutes }))).toEqual({
+    expect(await sdkErrorBody(client.getToken(user, ["chat"], { tokenExpiresInMinutes: minutes }))).toEqual({
       statusCode: 400,
       code: "ValidationError",
       message,
+      target: "ExpiresInMinutes",
     });
   });
   test("createUserAndToken is refused and creates nothing", async () => {
@@ -132,11 +141,49 @@ describe("Error Cases:", () => {
 
   test("throws an error when attempting to issue a token without any scopes", async () => {
     const user = await client.createUser();
-    expect(await sdkError(client.getToken(user, []))).toEqual({
+    expect(await sdkErrorBody(client.getToken(user, []))).toEqual({
       statusCode: 400,
       code: "ValidationError",
       message: "Invalid scopes - Scopes field is required.",
+      target: "scopes",
     });
+  });
+  test("missing scopes (raw HTTP; the SDK refuses to send it) get the same error", async () => {
+    const user = await client.createUser();
+    const response = await send(
+      signedRequest(emulator.endpoint, emulator.accessKey, {
+        method: "POST",
+        pathAndQuery: `/identities/${encodeURIComponent(user.communicationUserId)}/:issueAccessToken?api-version=2023-10-01`,
+        body: '{"expiresInMinutes":60}',
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect(response.json).toEqual({
+      error: {
+        code: "ValidationError",
+        message: "Invalid scopes - Scopes field is required.",
+        target: "scopes",
+      },
+    });
+  });
+  test("createUserAndToken with no scopes is refused the same way (our choice)", async () => {
+    expect(await sdkErrorBody(client.createUserAndToken([]))).toMatchObject({
+      statusCode: 400,
+      code: "ValidationError",
+      target: "scopes",
+    });
+  });
+  test("an issue request without a body is 400 BadRequest (our choice)", async () => {
+    const user = await client.createUser();
+    const response = await send(
+      signedRequest(emulator.endpoint, emulator.accessKey, {
+        method: "POST",
+        pathAndQuery: `/identities/${encodeURIComponent(user.communicationUserId)}/:issueAccessToken?api-version=2023-10-01`,
+        body: "",
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect(response.json!.error.code).toBe("BadRequest");
   });
   test("throws an error when attempting to issue a token for an invalid user", async () => {
     expect(await sdkError(client.getToken({ communicationUserId: OTHER_RESOURCE }, ["chat"]))).toEqual(
@@ -151,14 +198,20 @@ describe("Error Cases:", () => {
   });
   test("an unknown scope is a ValidationError on scopes", async () => {
     const user = await client.createUser();
-    expect(await sdkError(client.getToken(user, ["bogus-scope" as TokenScope]))).toMatchObject({
+    expect(await sdkErrorBody(client.getToken(user, ["bogus-scope" as TokenScope]))).toMatchObject({
       statusCode: 400,
       code: "ValidationError",
+      target: "scopes",
     });
   });
   test("a malformed id is a ValidationError", async () => {
     for (const id of ["8:acs:a b/c?d", `8:acs:${emulator.resourceId}_a_b`, "not-an-id"]) {
-      expect(await sdkError(client.getToken({ communicationUserId: id }, ["chat"]))).toMatchObject({
+      expect(await sdkErrorBody(client.getToken({ communicationUserId: id }, ["chat"]))).toMatchObject({
+        statusCode: 400,
+        code: "ValidationError",
+        target: "id",
+      });
+      expect(await sdkError(client.deleteUser({ communicationUserId: id }))).toMatchObject({
         statusCode: 400,
         code: "ValidationError",
       });

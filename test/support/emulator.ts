@@ -26,6 +26,17 @@ export async function sdkError(
   throw new Error("expected the SDK call to fail");
 }
 
+/** The full error body the SDK received ({code, message, target?}), for asserting `target`. */
+export async function sdkErrorBody(promise: Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    const text = (error as { response?: { bodyAsText?: string } }).response?.bodyAsText;
+    return { statusCode: (error as { statusCode?: number }).statusCode, ...JSON.parse(text ?? "{}").error };
+  }
+  throw new Error("expected the SDK call to fail");
+}
+
 export interface RawRequest {
   method: string;
   /** Raw (percent-encoded) path and query, as sent. */

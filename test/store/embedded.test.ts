@@ -1,0 +1,91 @@
+// The store on the embedded database (PGlite in memory): the shared contract, and how one PGlite
+// connection is shared by concurrent callers.
+import { sql } from "kysely";
+import { IN_MEMORY, openStore, SqlIdentityStore, type Store } from "../../src/store";
+import { deferred, newIdentity, ownerName, sleep, storeContract, within } from "../support/store-contract";
+
+let store: Store;
+beforeAll(async () => {
+  store = await openStore({ kind: "embedded", dir: IN_MEMORY });
+}, 60_000);
+afterAll(() => store?.close());
+
+describe("embedded database (PGlite in memory)", () => {
+  storeContract(() => store);
+
+  describe("one connection, many callers", () => {
+    test("concurrent transactions queue for the connection instead of interleaving", async () => {
+      const order: string[] = [];
+      const transaction = (name: string) =>
+        store.db.transaction().execute(async (trx) => {
+          order.push(`${name}:begin`);
+          await sql`select set_config('app.who', ${name}, true)`.execute(trx);
+          await sleep(15);
+          const { rows } = await sql<{ who: string }>`select current_setting('app.who') as who`.execute(trx);
+          order.push(`${name}:end`);
+          return rows[0].who;
+        });
+      expect(await Promise.all(["a", "b", "c"].map(transaction))).toEqual(["a", "b", "c"]);
+      expect(order).toEqual(["a:begin", "a:end", "b:begin", "b:end", "c:begin", "c:end"]);
+    });
+
+    test("a failed transaction rolls back and hands the connection on", async () => {
+      const owner = ownerName("rollback");
+      const failing = store.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto("identities")
+          .values({ id: newIdentity(owner).id, owner, created_by: "t", created_at: new Date() })
+          .execute();
+        throw new Error("boom");
+      });
+      const after = store.identities.findActiveByOwner(owner);
+      await expect(failing).rejects.toThrow("boom");
+      expect(await after).toBeUndefined();
+      await store.ping();
+    });
+
+    test("get-or-create holds no connection while create() waits for ACS", async () => {
+      const owner = ownerName("no-hold");
+      const acs = deferred<void>();
+      const pending = store.identities.getOrCreateForOwner(
+        owner,
+        async () => {
+          await acs.promise;
+          return newIdentity(owner);
+        },
+        async () => undefined,
+      );
+      try {
+        await sleep(10);
+        // Would wait for the ACS call if create() ran inside a transaction on the one connection.
+        await within(1000, store.ping());
+        expect(await store.identities.findActiveByOwner(owner)).toBeUndefined();
+      } finally {
+        acs.resolve();
+      }
+      expect((await pending).created).toBe(true);
+    });
+
+    test("advisory-lock get-or-create (the PostgreSQL mode) also works on PGlite's one connection", async () => {
+      const locking = new SqlIdentityStore(store.db, { ownerLocking: "database" });
+      const owner = ownerName("advisory");
+      let creates = 0;
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          locking.getOrCreateForOwner(
+            owner,
+            async () => {
+              creates++;
+              await sleep(10);
+              return newIdentity(owner);
+            },
+            async () => undefined,
+          ),
+        ),
+      );
+      expect(creates).toBe(1);
+      expect(new Set(results.map((r) => r.record.id)).size).toBe(1);
+      await expect(locking.insert(newIdentity(owner))).rejects.toMatchObject({ name: "OwnerTakenError" });
+    });
+  });
+});

@@ -1,0 +1,683 @@
+// The behaviour every store must show, whatever the driver: call `storeContract` inside a describe
+// whose beforeAll opens the store. Tests share that store (and its data), so each one works on its own
+// owners and actors, and whole-table checks hold whatever else is in the tables.
+import { migrations } from "../../src/store/migrations";
+import { randomBytes } from "node:crypto";
+import {
+  sql,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+} from "kysely";
+import type { AuditEvent, IdentityRecord, NewAuditEvent, NewIdentity } from "../../src/identity/model";
+import {
+  migrate,
+  OwnerTakenError,
+  SqlIdentityStore,
+  type ListIdentitiesOptions,
+  type Store,
+} from "../../src/store";
+
+const run = randomBytes(3).toString("hex");
+let counter = 0;
+
+/** A fresh, ACS-shaped identity id. */
+export const acsId = (): string =>
+  `8:acs:11111111-2222-3333-4444-555555555555_${run}${String(++counter).padStart(6, "0")}-0000-0000-0000-000000000000`;
+
+/** An owner name unique to this run and test. */
+export const ownerName = (label: string): string => `${label}-${run}-${++counter}`;
+
+export const newIdentity = (owner: string | null, createdAt = new Date()): NewIdentity => ({
+  id: acsId(),
+  owner,
+  createdBy: "tester",
+  createdAt,
+});
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `promise`, or a rejection if it takes longer than `ms`. */
+export async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A promise with its resolve exposed. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Counts the queries sent through a Kysely instance built `withPlugin(counter)`. */
+export class QueryCounter implements KyselyPlugin {
+  count = 0;
+  transformQuery(args: PluginTransformQueryArgs) {
+    this.count++;
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs) {
+    return args.result;
+  }
+}
+
+const event = (overrides: Partial<NewAuditEvent> & Pick<NewAuditEvent, "actor">): NewAuditEvent => ({
+  action: "token.issue",
+  identityId: null,
+  scopes: null,
+  expiresOn: null,
+  outcome: "success",
+  errorCode: null,
+  requestId: null,
+  ...overrides,
+});
+
+async function allIdentityPages(store: Store, query: Omit<ListIdentitiesOptions, "after">) {
+  const items: IdentityRecord[] = [];
+  let after: string | null = null;
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page: Awaited<ReturnType<Store["identities"]["list"]>> = await store.identities.list({
+      ...query,
+      after,
+    });
+    items.push(...page.items);
+    if (page.items.length > (query.first ?? 0)) throw new Error("page longer than first");
+    if (!page.hasNextPage) return items;
+    after = page.endCursor;
+  }
+  throw new Error("paging did not end");
+}
+
+async function allAuditPages(store: Store, query: { first: number; actor?: string; identityId?: string }) {
+  const items: AuditEvent[] = [];
+  let after: string | null = null;
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page: Awaited<ReturnType<Store["audit"]["list"]>> = await store.audit.list({ ...query, after });
+    items.push(...page.items);
+    if (!page.hasNextPage) return items;
+    after = page.endCursor;
+  }
+  throw new Error("paging did not end");
+}
+
+const count = async (store: Store, table: "identities" | "audit_events", where = sql`true`) =>
+  Number(
+    (await sql<{ n: string }>`select count(*) as n from ${sql.table(table)} where ${where}`.execute(store.db))
+      .rows[0].n,
+  );
+
+export function storeContract(getStore: () => Store): void {
+  describe("identities", () => {
+    test("insert stores an identity and findById returns it, with millisecond timestamps", async () => {
+      const { identities } = getStore();
+      const owner = ownerName("crud");
+      const createdAt = new Date("2026-11-24T10:11:12.345Z");
+      const created = await identities.insert({ ...newIdentity(owner, createdAt), createdBy: "admin-1" });
+      expect(created).toEqual({
+        id: created.id,
+        owner,
+        createdBy: "admin-1",
+        createdAt,
+        lastTokenIssuedAt: null,
+        tokensRevokedAt: null,
+        deletionRequestedAt: null,
+        deletedAt: null,
+      });
+      expect(created.createdAt).toBeInstanceOf(Date);
+      expect(await identities.findById(created.id)).toEqual(created);
+      expect(await identities.findActiveByOwner(owner)).toEqual(created);
+      const unowned = await identities.insert(newIdentity(null));
+      expect((await identities.findById(unowned.id))?.owner).toBeNull();
+    });
+
+    test("unknown ids and owners find nothing", async () => {
+      const { identities } = getStore();
+      expect(await identities.findById("8:acs:unknown")).toBeUndefined();
+      expect(await identities.findActiveByOwner(ownerName("nobody"))).toBeUndefined();
+    });
+
+    test("insert refuses a second active identity for an owner; unowned ones are unlimited", async () => {
+      const { identities } = getStore();
+      const owner = ownerName("single");
+      const first = await identities.insert(newIdentity(owner));
+      const refused = identities.insert(newIdentity(owner));
+      await expect(refused).rejects.toBeInstanceOf(OwnerTakenError);
+      await expect(refused).rejects.toMatchObject({ owner });
+      await identities.insert(newIdentity(null));
+      await identities.insert(newIdentity(null));
+      expect((await identities.findActiveByOwner(owner))?.id).toBe(first.id);
+      expect((await identities.list({ first: 10, owner, includeDeleted: true })).items).toHaveLength(1);
+    });
+
+    test("the unique index alone refuses a second active identity (the backstop)", async () => {
+      const store = getStore();
+      const owner = ownerName("backstop");
+      await store.identities.insert(newIdentity(owner));
+      const second = newIdentity(owner);
+      await expect(
+        store.db
+          .insertInto("identities")
+          .values({ id: second.id, owner, created_by: "x", created_at: new Date() })
+          .execute(),
+      ).rejects.toMatchObject({ code: "23505" });
+    });
+
+    test("insert refuses a duplicate id, and not as OwnerTakenError", async () => {
+      const { identities } = getStore();
+      const first = await identities.insert(newIdentity(null));
+      const again = identities.insert({ ...newIdentity(ownerName("dup")), id: first.id });
+      await expect(again).rejects.toMatchObject({ code: "23505" });
+      await expect(again).rejects.not.toBeInstanceOf(OwnerTakenError);
+    });
+
+    test("an identity whose delete is requested stays active; once deleted the owner is free", async () => {
+      const { identities } = getStore();
+      const owner = ownerName("deleting");
+      const first = await identities.insert(newIdentity(owner));
+      const requestedAt = new Date("2026-11-24T11:00:00.001Z");
+      const requested = await identities.markDeletionRequested(first.id, requestedAt);
+      expect(requested).toEqual({ ...first, deletionRequestedAt: requestedAt });
+      expect(await identities.findActiveByOwner(owner)).toEqual(requested);
+      await expect(identities.insert(newIdentity(owner))).rejects.toBeInstanceOf(OwnerTakenError);
+
+      const deletedAt = new Date("2026-11-24T11:00:01.002Z");
+      const deleted = await identities.markDeleted(first.id, deletedAt);
+      expect(deleted).toEqual({ ...requested, deletedAt });
+      expect(await identities.findActiveByOwner(owner)).toBeUndefined();
+      expect(await identities.findById(first.id)).toEqual(deleted); // history stays
+      const next = await identities.insert(newIdentity(owner));
+      expect(await identities.findActiveByOwner(owner)).toEqual(next);
+    });
+
+    test("markTokenIssued and markTokensRevoked set their times, which never move backwards", async () => {
+      const { identities } = getStore();
+      const { id } = await identities.insert(newIdentity(ownerName("marks")));
+      const t1 = new Date("2026-11-24T12:00:00.123Z");
+      const t0 = new Date("2026-11-24T11:59:59.999Z");
+      const t2 = new Date("2026-11-24T12:00:00.124Z");
+      await identities.markTokenIssued(id, t1);
+      await identities.markTokensRevoked(id, t1);
+      expect(await identities.findById(id)).toMatchObject({ lastTokenIssuedAt: t1, tokensRevokedAt: t1 });
+      await identities.markTokenIssued(id, t0);
+      await identities.markTokensRevoked(id, t0);
+      expect(await identities.findById(id)).toMatchObject({ lastTokenIssuedAt: t1, tokensRevokedAt: t1 });
+      await identities.markTokenIssued(id, t2);
+      await identities.markTokensRevoked(id, t2);
+      expect(await identities.findById(id)).toMatchObject({
+        lastTokenIssuedAt: t2,
+        tokensRevokedAt: t2,
+        deletionRequestedAt: null,
+        deletedAt: null,
+      });
+    });
+
+    test("markDeletionRequested keeps the first time; markDeleted is idempotent and implies requested", async () => {
+      const { identities } = getStore();
+      const a = await identities.insert(newIdentity(ownerName("del-a")));
+      const first = new Date("2026-11-24T13:00:00.000Z");
+      expect((await identities.markDeletionRequested(a.id, first)).deletionRequestedAt).toEqual(first);
+      expect((await identities.markDeletionRequested(a.id, new Date())).deletionRequestedAt).toEqual(first);
+      const done = new Date("2026-11-24T13:00:05.000Z");
+      expect(await identities.markDeleted(a.id, done)).toMatchObject({
+        deletionRequestedAt: first,
+        deletedAt: done,
+      });
+      expect(await identities.markDeleted(a.id, new Date())).toMatchObject({
+        deletionRequestedAt: first,
+        deletedAt: done,
+      });
+      expect((await identities.markDeletionRequested(a.id, new Date())).deletedAt).toEqual(done);
+
+      const b = await identities.insert(newIdentity(null));
+      expect(await identities.markDeleted(b.id, done)).toMatchObject({
+        deletionRequestedAt: done,
+        deletedAt: done,
+      });
+    });
+
+    test("every mark method answers NOT_FOUND for an unknown id", async () => {
+      const { identities } = getStore();
+      const at = new Date();
+      for (const mark of [
+        () => identities.markTokenIssued("8:acs:unknown", at),
+        () => identities.markTokensRevoked("8:acs:unknown", at),
+        () => identities.markDeletionRequested("8:acs:unknown", at),
+        () => identities.markDeleted("8:acs:unknown", at),
+      ]) {
+        await expect(mark()).rejects.toMatchObject({ name: "AppError", code: "NOT_FOUND" });
+      }
+    });
+
+    test("findActiveByOwners and findByIds answer a batch in one query each", async () => {
+      const store = getStore();
+      const owners = Array.from({ length: 30 }, () => ownerName("batch"));
+      const records = [];
+      for (const owner of owners) records.push(await store.identities.insert(newIdentity(owner)));
+      const gone = records[0];
+      await store.identities.markDeleted(gone.id, new Date());
+      const pending = records[1];
+      await store.identities.markDeletionRequested(pending.id, new Date());
+
+      const counter = new QueryCounter();
+      const counted = new SqlIdentityStore(store.db.withPlugin(counter));
+      const byOwner = await counted.findActiveByOwners([...owners, owners[5], ownerName("none")]);
+      expect(counter.count).toBe(1);
+      expect(byOwner.size).toBe(29); // the deleted one is not active
+      expect(byOwner.has(gone.owner!)).toBe(false);
+      expect(byOwner.get(pending.owner!)?.deletionRequestedAt).not.toBeNull();
+      expect(byOwner.get(owners[7])).toEqual(records[7]);
+
+      counter.count = 0;
+      const byId = await counted.findByIds([...records.map((r) => r.id), records[3].id, "8:acs:none"]);
+      expect(counter.count).toBe(1);
+      expect(byId.size).toBe(30); // deleted ones included
+      expect(byId.get(gone.id)?.deletedAt).not.toBeNull();
+      expect(byId.get(records[9].id)).toEqual(records[9]);
+
+      counter.count = 0;
+      expect((await counted.findActiveByOwners([])).size).toBe(0);
+      expect((await counted.findByIds([])).size).toBe(0);
+      expect(counter.count).toBe(0);
+    });
+
+    test("list pages by (createdAt, id) with no gaps or repeats, across equal timestamps", async () => {
+      const store = getStore();
+      const { identities } = store;
+      const tie = new Date("2026-01-02T03:04:05.678Z");
+      const mine: IdentityRecord[] = [];
+      for (let i = 0; i < 5; i++) mine.push(await identities.insert(newIdentity(ownerName("tie"), tie)));
+      for (let i = 0; i < 4; i++) {
+        mine.push(await identities.insert(newIdentity(ownerName("seq"), new Date(tie.getTime() + 1 + i))));
+      }
+      for (const first of [1, 2, 3, 7]) {
+        const all = await allIdentityPages(store, { first });
+        expect(new Set(all.map((r) => r.id)).size).toBe(all.length);
+        expect(all.length).toBe(await count(store, "identities", sql`deleted_at is null`));
+        for (let i = 1; i < all.length; i++) {
+          expect(all[i].createdAt.getTime()).toBeGreaterThanOrEqual(all[i - 1].createdAt.getTime());
+        }
+        const ids = new Set(mine.map((r) => r.id));
+        expect(all.filter((r) => ids.has(r.id)).map((r) => r.id)).toEqual(mine.map((r) => r.id));
+      }
+    });
+
+    test("list filters by owner, leaves deleted identities out unless asked, and clamps first", async () => {
+      const store = getStore();
+      const { identities } = store;
+      const owner = ownerName("history");
+      const old = await identities.insert(newIdentity(owner, new Date("2026-01-01T00:00:00.000Z")));
+      await identities.markDeleted(old.id, new Date());
+      const current = await identities.insert(newIdentity(owner, new Date("2026-01-02T00:00:00.000Z")));
+
+      const active = await identities.list({ first: 10, owner });
+      expect(active.items.map((r) => r.id)).toEqual([current.id]);
+      expect(active.hasNextPage).toBe(false);
+      const history = await identities.list({ first: 1, owner, includeDeleted: true });
+      expect(history.items.map((r) => r.id)).toEqual([old.id]);
+      expect(history.hasNextPage).toBe(true);
+      const rest = await identities.list({ first: 1, owner, includeDeleted: true, after: history.endCursor });
+      expect(rest.items.map((r) => r.id)).toEqual([current.id]);
+      expect(rest.hasNextPage).toBe(false);
+      const empty = await identities.list({ first: 5, owner: ownerName("nobody") });
+      expect(empty).toEqual({ items: [], endCursor: null, hasNextPage: false });
+
+      const everything = await allIdentityPages(store, { first: 50, includeDeleted: true });
+      expect(everything.length).toBe(await count(store, "identities"));
+
+      for (let i = 0; i < 105; i++) await identities.insert(newIdentity(null));
+      expect((await identities.list({ first: 0 })).items).toHaveLength(1);
+      expect((await identities.list({ first: -5 })).items).toHaveLength(1);
+      expect((await identities.list({ first: 1000 })).items).toHaveLength(100);
+      expect((await identities.list({ first: Number.NaN })).items).toHaveLength(1);
+    });
+
+    test("list refuses a cursor it did not make", async () => {
+      const store = getStore();
+      const auditCursor = (await store.audit.list({ first: 1 })).endCursor;
+      const forged = Buffer.from(JSON.stringify(["i1", "x", 3])).toString("base64url");
+      for (const after of ["bm90LWEtY3Vyc29y", "!!", forged, auditCursor ?? "YQ"]) {
+        await expect(store.identities.list({ first: 3, after })).rejects.toMatchObject({
+          code: "BAD_USER_INPUT",
+          details: { field: "after" },
+        });
+      }
+    });
+  });
+
+  describe("getOrCreateForOwner", () => {
+    const noDiscard = async () => {
+      throw new Error("discard must not be called");
+    };
+
+    test("creates once, then returns the same identity without calling create", async () => {
+      const { identities } = getStore();
+      const owner = ownerName("goc");
+      const made = newIdentity(owner);
+      const first = await identities.getOrCreateForOwner(owner, async () => made, noDiscard);
+      expect(first).toEqual({ created: true, record: expect.objectContaining({ id: made.id, owner }) });
+      const create = jest.fn(async () => newIdentity(owner));
+      const second = await identities.getOrCreateForOwner(owner, create, noDiscard);
+      expect(second).toEqual({ created: false, record: first.record });
+      expect(create).not.toHaveBeenCalled();
+    });
+
+    test("50 concurrent calls for one owner call create once and all get the same identity", async () => {
+      const { identities } = getStore();
+      const owner = ownerName("concurrent");
+      let creates = 0;
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          identities.getOrCreateForOwner(
+            owner,
+            async () => {
+              creates++;
+              await sleep(20); // an ACS round trip
+              return newIdentity(owner);
+            },
+            noDiscard,
+          ),
+        ),
+      );
+      expect(creates).toBe(1);
+      expect(new Set(results.map((r) => r.record.id)).size).toBe(1);
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect((await identities.list({ first: 10, owner, includeDeleted: true })).items).toHaveLength(1);
+    });
+
+    test("calls for different owners do not wait for each other", async () => {
+      const { identities } = getStore();
+      let running = 0;
+      let most = 0;
+      await Promise.all(
+        Array.from({ length: 4 }, () => ownerName("parallel")).map((owner) =>
+          identities.getOrCreateForOwner(
+            owner,
+            async () => {
+              most = Math.max(most, ++running);
+              await sleep(50);
+              running--;
+              return newIdentity(owner);
+            },
+            noDiscard,
+          ),
+        ),
+      );
+      expect(most).toBeGreaterThan(1);
+    });
+
+    test("returns an identity whose delete is requested without creating; after the delete, creates anew", async () => {
+      const { identities } = getStore();
+      const owner = ownerName("pending");
+      const { record } = await identities.getOrCreateForOwner(
+        owner,
+        async () => newIdentity(owner),
+        noDiscard,
+      );
+      const requested = await identities.markDeletionRequested(record.id, new Date());
+      const create = jest.fn(async () => newIdentity(owner));
+      expect(await identities.getOrCreateForOwner(owner, create, noDiscard)).toEqual({
+        record: requested,
+        created: false,
+      });
+      expect(create).not.toHaveBeenCalled();
+      await identities.markDeleted(record.id, new Date());
+      const again = await identities.getOrCreateForOwner(owner, create, noDiscard);
+      expect(again.created).toBe(true);
+      expect(again.record.id).not.toBe(record.id);
+      expect(create).toHaveBeenCalledTimes(1);
+    });
+
+    test("a failing create stores nothing and discards nothing", async () => {
+      const { identities } = getStore();
+      const owner = ownerName("acs-down");
+      const discard = jest.fn(async () => undefined);
+      await expect(
+        identities.getOrCreateForOwner(owner, async () => Promise.reject(new Error("ACS down")), discard),
+      ).rejects.toThrow("ACS down");
+      expect(discard).not.toHaveBeenCalled();
+      expect(await identities.findActiveByOwner(owner)).toBeUndefined();
+      // and the owner is not left locked
+      const later = await identities.getOrCreateForOwner(owner, async () => newIdentity(owner), noDiscard);
+      expect(later.created).toBe(true);
+    });
+
+    test("an insert that fails after create discards the new identity and rethrows", async () => {
+      const { identities } = getStore();
+      const taken = await identities.insert(newIdentity(null));
+      const owner = ownerName("clash");
+      const discarded: string[] = [];
+      // create() "makes" an id that is already stored: the insert fails after ACS created it
+      await expect(
+        identities.getOrCreateForOwner(
+          owner,
+          async () => ({ ...newIdentity(owner), id: taken.id }),
+          async (id) => {
+            discarded.push(id);
+          },
+        ),
+      ).rejects.toMatchObject({ code: "23505" });
+      expect(discarded).toEqual([taken.id]);
+      expect(await identities.findActiveByOwner(owner)).toBeUndefined();
+
+      // a discard that fails itself does not hide the original error
+      await expect(
+        identities.getOrCreateForOwner(
+          owner,
+          async () => ({ ...newIdentity(owner), id: taken.id }),
+          async () => Promise.reject(new Error("ACS delete failed")),
+        ),
+      ).rejects.toMatchObject({ code: "23505" });
+
+      // an identity made for another owner is refused and discarded
+      const discard = jest.fn(async () => undefined);
+      const stray = newIdentity(ownerName("someone-else"));
+      await expect(identities.getOrCreateForOwner(owner, async () => stray, discard)).rejects.toThrow(
+        /another owner/,
+      );
+      expect(discard).toHaveBeenCalledWith(stray.id);
+      expect(await identities.findById(stray.id)).toBeUndefined();
+    });
+
+    test("if a writer that bypassed the lock stored the owner's identity first, that one is returned", async () => {
+      const store = getStore();
+      const owner = ownerName("bypass");
+      const sneaky = newIdentity(owner);
+      const mine = newIdentity(owner);
+      const discard = jest.fn(async () => undefined);
+      const result = await store.identities.getOrCreateForOwner(
+        owner,
+        async () => {
+          // e.g. an older build without the lock, writing outside any transaction of ours
+          await store.db
+            .insertInto("identities")
+            .values({ id: sneaky.id, owner, created_by: "old", created_at: new Date() })
+            .execute();
+          return mine;
+        },
+        discard,
+      );
+      expect(result).toEqual({ created: false, record: expect.objectContaining({ id: sneaky.id }) });
+      expect(discard).toHaveBeenCalledWith(mine.id);
+      expect(await store.identities.findById(mine.id)).toBeUndefined();
+    });
+
+    test("concurrent insert and get-or-create for one owner agree on one identity", async () => {
+      const { identities } = getStore();
+      for (let round = 0; round < 5; round++) {
+        const owner = ownerName("race");
+        const direct = newIdentity(owner);
+        const discard = jest.fn(async () => undefined);
+        const [inserted, got] = await Promise.allSettled([
+          identities.insert(direct),
+          identities.getOrCreateForOwner(
+            owner,
+            async () => {
+              await sleep(5);
+              return newIdentity(owner);
+            },
+            discard,
+          ),
+        ]);
+        expect(got.status).toBe("fulfilled");
+        const record = (got as PromiseFulfilledResult<{ record: IdentityRecord }>).value.record;
+        if (inserted.status === "fulfilled") expect(record.id).toBe(direct.id);
+        else expect(inserted.reason).toBeInstanceOf(OwnerTakenError);
+        expect((await identities.list({ first: 10, owner })).items.map((r) => r.id)).toEqual([record.id]);
+        expect(discard).not.toHaveBeenCalled();
+      }
+    });
+  });
+
+  describe("audit log", () => {
+    test("record returns the event as stored, with an id and a time, and list returns the same", async () => {
+      const { audit } = getStore();
+      const actor = ownerName("auditor");
+      const before = Date.now();
+      const full = await audit.record(
+        event({
+          actor,
+          action: "token.issue",
+          identityId: "8:acs:x_y",
+          scopes: ["chat", "voip"],
+          expiresOn: new Date("2026-11-25T10:00:00.999Z"),
+          requestId: "req-1",
+        }),
+      );
+      expect(full).toEqual({
+        id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+        at: expect.any(Date),
+        actor,
+        action: "token.issue",
+        identityId: "8:acs:x_y",
+        scopes: ["chat", "voip"],
+        expiresOn: new Date("2026-11-25T10:00:00.999Z"),
+        outcome: "success",
+        errorCode: null,
+        requestId: "req-1",
+      });
+      expect(full.at.getTime()).toBeGreaterThanOrEqual(before);
+      expect(full.at.getTime()).toBeLessThanOrEqual(Date.now());
+
+      const at = new Date("2020-01-01T09:00:00.007Z");
+      const failed = await audit.record(
+        event({
+          actor,
+          action: "identity.delete",
+          outcome: "failed",
+          errorCode: "ACS_UNAVAILABLE",
+          scopes: [],
+          at,
+        }),
+      );
+      expect(failed).toMatchObject({ at, scopes: [], identityId: null, expiresOn: null, requestId: null });
+      expect((await audit.list({ first: 10, actor })).items).toEqual([full, failed]);
+    });
+
+    test("list is newest first by (at, id), paging with no gaps or repeats within one millisecond", async () => {
+      const store = getStore();
+      const actor = ownerName("pager");
+      const sameMs = new Date("2026-11-24T08:00:00.500Z");
+      const written: AuditEvent[] = [];
+      for (let i = 0; i < 7; i++) written.push(await store.audit.record(event({ actor, at: sameMs })));
+      written.push(await store.audit.record(event({ actor, at: new Date(sameMs.getTime() + 1) })));
+      written.unshift(await store.audit.record(event({ actor, at: new Date(sameMs.getTime() - 1) })));
+      const newestFirst = [...written].reverse().map((e) => e.id);
+      for (const first of [1, 2, 4, 100]) {
+        expect((await allAuditPages(store, { first, actor })).map((e) => e.id)).toEqual(newestFirst);
+      }
+      const all = await allAuditPages(store, { first: 3 });
+      expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+      expect(all.length).toBe(await count(store, "audit_events"));
+      for (let i = 1; i < all.length; i++) {
+        expect(all[i].at.getTime()).toBeLessThanOrEqual(all[i - 1].at.getTime());
+      }
+    });
+
+    test("list filters by identity and by actor, and both at once", async () => {
+      const { audit } = getStore();
+      const [alice, bob] = [ownerName("alice"), ownerName("bob")];
+      const [one, two] = [acsId(), acsId()];
+      const a1 = await audit.record(event({ actor: alice, identityId: one }));
+      const b1 = await audit.record(event({ actor: bob, identityId: one }));
+      const a2 = await audit.record(event({ actor: alice, identityId: two }));
+      const ids = async (query: { actor?: string; identityId?: string }) =>
+        (await audit.list({ first: 10, ...query })).items.map((e) => e.id);
+      expect(await ids({ identityId: one })).toEqual([b1.id, a1.id]);
+      expect(await ids({ actor: alice })).toEqual([a2.id, a1.id]);
+      expect(await ids({ actor: alice, identityId: one })).toEqual([a1.id]);
+      expect(await ids({ actor: bob, identityId: two })).toEqual([]);
+      const page = await audit.list({ first: 1, identityId: one });
+      expect(page.hasNextPage).toBe(true);
+      expect((await audit.list({ first: 1, identityId: one, after: page.endCursor })).items).toEqual([a1]);
+    });
+
+    test("list refuses a cursor it did not make", async () => {
+      const store = getStore();
+      await store.identities.insert(newIdentity(null));
+      const identityCursor = (await store.identities.list({ first: 1 })).endCursor!;
+      const notUuid = Buffer.from(JSON.stringify(["a1", 0, "not-a-uuid"])).toString("base64url");
+      for (const after of [identityCursor, notUuid, "e30"]) {
+        await expect(store.audit.list({ first: 2, after })).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
+      }
+    });
+  });
+
+  describe("schema", () => {
+    const columns = async (store: Store, table: string) =>
+      (
+        await sql<{ column_name: string; data_type: string; datetime_precision: number | null }>`
+          select column_name, data_type, datetime_precision from information_schema.columns
+          where table_schema = current_schema() and table_name = ${table} order by ordinal_position`.execute(
+          store.db,
+        )
+      ).rows;
+
+    test("has the expected columns, millisecond timestamps, and nowhere to put a token", async () => {
+      const store = getStore();
+      const identities = await columns(store, "identities");
+      expect(identities.map((c) => c.column_name)).toEqual([
+        "id",
+        "owner",
+        "created_by",
+        "created_at",
+        "last_token_issued_at",
+        "tokens_revoked_at",
+        "deletion_requested_at",
+        "deleted_at",
+      ]);
+      const audit = await columns(store, "audit_events");
+      expect(audit.map((c) => c.column_name)).toEqual([
+        "id",
+        "at",
+        "actor",
+        "action",
+        "identity_id",
+        "scopes",
+        "expires_on",
+        "outcome",
+        "error_code",
+        "request_id",
+      ]);
+      for (const column of [...identities, ...audit].filter((c) => c.data_type.startsWith("timestamp"))) {
+        expect(column).toMatchObject({ data_type: "timestamp with time zone", datetime_precision: 3 });
+      }
+      expect([...identities, ...audit].some((c) => /token$|secret|key/.test(c.column_name))).toBe(false);
+    });
+
+    test("migrating again is a no-op and the migrations ran once", async () => {
+      const store = getStore();
+      await migrate(store.db);
+      const ran = await sql<{ name: string }>`select name from kysely_migration`.execute(store.db);
+      expect(ran.rows.map((r) => r.name)).toEqual(Object.keys(migrations));
+      await store.ping();
+    });
+  });
+}
