@@ -55,25 +55,53 @@ const EnvSchema = z.object({
   AUTH_ROLES_CLAIM: z.string().min(1).default("roles"),
   AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   AUTH_ALLOW_DEV_TOKENS: bool.optional(),
+  AUTH_JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  AUTH_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
+  AUTH_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).max(16_384).default(8_192),
   POLICY_FILE: z.string().min(1).optional(),
 
   RATE_LIMIT_MINT_PER_MINUTE: positiveInt.default(30),
   RATE_LIMIT_CREATE_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_REVOKE_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_DELETE_PER_MINUTE: positiveInt.default(20),
+  // Per client address (many callers behind one address, or one attacker with many tokens).
+  RATE_LIMIT_MINT_PER_MINUTE_PER_ADDRESS: positiveInt.default(120),
+  RATE_LIMIT_CREATE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
+  RATE_LIMIT_REVOKE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
+  RATE_LIMIT_DELETE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
   // ACS allows about 1000 issues and 1000 creations per 30 s per resource, 500 revokes and 500 deletes.
   ACS_QUOTA_MINT_PER_30S: positiveInt.default(900),
   ACS_QUOTA_CREATE_PER_30S: positiveInt.default(900),
   ACS_QUOTA_REVOKE_PER_30S: positiveInt.default(450),
   ACS_QUOTA_DELETE_PER_30S: positiveInt.default(450),
 
-  CORS_ORIGINS: csv.pipe(z.array(url)).default([]),
+  CORS_ORIGINS: csv
+    .refine((origins) => !origins.includes("*"), "a wildcard origin is refused: list each allowed origin")
+    .pipe(z.array(url))
+    .default([]),
   CORS_ALLOW_STUDIO: bool.optional(),
   INTROSPECTION: bool.optional(),
   APOLLO_KEY: z.string().min(1).optional(),
   APOLLO_GRAPH_REF: z.string().min(1).optional(),
+  FIELD_SUGGESTIONS: bool.optional(),
   MAX_QUERY_DEPTH: positiveInt.default(10),
+  MAX_ALIASES: positiveInt.default(15),
+  MAX_ROOT_FIELDS: positiveInt.default(5),
+  MAX_TOKENS: positiveInt.default(2_000),
+  MAX_DIRECTIVES: positiveInt.default(10),
+  MAX_COST: positiveInt.default(5_000),
   MAX_REQUEST_BYTES: positiveInt.default(100_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  // Which proxies' X-Forwarded-For to believe for the client address: "false" (none, the default), a
+  // hop count, or a list of addresses/CIDRs/`loopback`/`uniquelocal`. Never "true": clients could spoof it.
+  TRUST_PROXY: z
+    .string()
+    .refine((value) => value !== "true", "true would believe any client's X-Forwarded-For: name the proxies")
+    .transform((value): boolean | number | string[] =>
+      value === "false" ? false : /^\d+$/.test(value) ? Number(value) : value.split(",").map((v) => v.trim()),
+    )
+    .default(false),
 });
 
 export type AcsSettings =
@@ -101,18 +129,39 @@ export interface AppConfig {
     clockToleranceSeconds: number;
     /** Accept tokens from the local development issuer (never in production). */
     devTokens: boolean;
+    /** The longest wait for the issuer's JWKS (or discovery document) before failing closed. */
+    jwksTimeoutMs: number;
+    /** At most one JWKS refetch per this many seconds, however many unknown `kid`s arrive. */
+    jwksCooldownSeconds: number;
+    /** Longer bearer tokens are refused before they are parsed. */
+    maxTokenBytes: number;
   };
   policyFile: string | undefined;
-  /** Per caller, per minute. */
+  /** Per caller, per minute (a role's own limits in the policy file replace these). */
   rateLimits: { mint: number; create: number; revoke: number; delete: number };
+  /** Per client address, per minute. */
+  rateLimitsPerAddress: { mint: number; create: number; revoke: number; delete: number };
   /** For the whole service (all replicas sharing Redis), per 30 seconds: below ACS's own quotas. */
   acsQuota: { mint: number; create: number; revoke: number; delete: number };
   http: {
     corsOrigins: string[];
     corsAllowStudio: boolean;
     introspection: boolean;
+    /** "Did you mean ...?" in validation errors: they reveal the schema. */
+    fieldSuggestions: boolean;
     maxQueryDepth: number;
+    maxAliases: number;
+    /** Root fields per operation. */
+    maxRootFields: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxCost: number;
     maxRequestBytes: number;
+    /** Whole request (headers and body) must arrive within this; slow clients are cut off. */
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    /** Express's `trust proxy`: which X-Forwarded-For hops name the client address. */
+    trustProxy: boolean | number | string[];
   };
   apollo: { key: string; graphRef: string } | undefined;
 }
@@ -188,6 +237,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       rolesClaim: e.AUTH_ROLES_CLAIM,
       clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE_SECONDS,
       devTokens: !isProduction && (e.AUTH_ALLOW_DEV_TOKENS ?? !realIssuer),
+      jwksTimeoutMs: e.AUTH_JWKS_TIMEOUT_MS,
+      jwksCooldownSeconds: e.AUTH_JWKS_COOLDOWN_SECONDS,
+      maxTokenBytes: e.AUTH_MAX_TOKEN_BYTES,
     },
     policyFile: e.POLICY_FILE,
     rateLimits: {
@@ -195,6 +247,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       create: e.RATE_LIMIT_CREATE_PER_MINUTE,
       revoke: e.RATE_LIMIT_REVOKE_PER_MINUTE,
       delete: e.RATE_LIMIT_DELETE_PER_MINUTE,
+    },
+    rateLimitsPerAddress: {
+      mint: e.RATE_LIMIT_MINT_PER_MINUTE_PER_ADDRESS,
+      create: e.RATE_LIMIT_CREATE_PER_MINUTE_PER_ADDRESS,
+      revoke: e.RATE_LIMIT_REVOKE_PER_MINUTE_PER_ADDRESS,
+      delete: e.RATE_LIMIT_DELETE_PER_MINUTE_PER_ADDRESS,
     },
     acsQuota: {
       mint: e.ACS_QUOTA_MINT_PER_30S,
@@ -206,8 +264,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       corsOrigins: e.CORS_ORIGINS,
       corsAllowStudio: e.CORS_ALLOW_STUDIO ?? !isProduction,
       introspection: e.INTROSPECTION ?? !isProduction,
+      fieldSuggestions: e.FIELD_SUGGESTIONS ?? !isProduction,
       maxQueryDepth: e.MAX_QUERY_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxRootFields: e.MAX_ROOT_FIELDS,
+      maxTokens: e.MAX_TOKENS,
+      maxDirectives: e.MAX_DIRECTIVES,
+      maxCost: e.MAX_COST,
       maxRequestBytes: e.MAX_REQUEST_BYTES,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      trustProxy: e.TRUST_PROXY,
     },
     apollo:
       e.APOLLO_KEY && e.APOLLO_GRAPH_REF ? { key: e.APOLLO_KEY, graphRef: e.APOLLO_GRAPH_REF } : undefined,

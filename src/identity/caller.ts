@@ -7,6 +7,8 @@ export interface Caller {
   effective: EffectivePolicy;
   /** Correlates the audit trail with logs. */
   requestId: string | null;
+  /** The client's network address (after TRUST_PROXY), for per-address rate limits; null when unknown. */
+  clientAddress: string | null;
 }
 
 export const actorOf = (caller: Caller) => caller.subject ?? "anonymous";

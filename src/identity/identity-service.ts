@@ -75,7 +75,7 @@ export class IdentityService {
         this.require(caller, ["identity:create"], "Creating identities for another user");
       }
       const minutes = this.tokenRequest(caller, scopes, expiresInMinutes);
-      await this.deps.limiter.consume("mint", actorOf(caller));
+      await this.deps.limiter.consume("mint", caller);
       const { record } = await this.getOrCreateOwned(userId, actorOf(caller));
       audit.identityId = record.id;
       return this.mint(record, scopes, minutes);
@@ -86,7 +86,7 @@ export class IdentityService {
     return this.audited(caller, { action: "identity.create" }, async (audit) => {
       this.require(caller, ["identity:create"], "Creating identities");
       if (owner != null) assertOwner(owner);
-      await this.deps.limiter.consume("create", actorOf(caller));
+      await this.deps.limiter.consume("create", caller);
       const record = await this.createFor(caller, owner ?? null);
       audit.identityId = record.id;
       return record;
@@ -104,8 +104,8 @@ export class IdentityService {
       this.require(caller, ["mint:any"], "Minting tokens for other identities");
       if (owner != null) assertOwner(owner);
       const minutes = this.tokenRequest(caller, scopes, expiresInMinutes);
-      await this.deps.limiter.consume("create", actorOf(caller));
-      await this.deps.limiter.consume("mint", actorOf(caller));
+      await this.deps.limiter.consume("create", caller);
+      await this.deps.limiter.consume("mint", caller);
       const record = await this.createFor(caller, owner ?? null);
       audit.identityId = record.id;
       return this.mint(record, scopes, minutes);
@@ -126,7 +126,7 @@ export class IdentityService {
       if (own) this.require(caller, ["mint:self", "mint:any"], "Minting a token for your identity");
       else this.require(caller, ["mint:any"], "Minting tokens for an identity you do not own");
       const minutes = this.tokenRequest(caller, scopes, expiresInMinutes);
-      await this.deps.limiter.consume("mint", actorOf(caller));
+      await this.deps.limiter.consume("mint", caller);
       return this.mint(record, scopes, minutes);
     });
   }
@@ -139,7 +139,7 @@ export class IdentityService {
       const record = await this.usableIdentity(identityId);
       const own = record.owner !== null && record.owner === caller.subject;
       if (!own) this.require(caller, ["token:revoke"], "Revoking tokens of an identity you do not own");
-      await this.deps.limiter.consume("revoke", actorOf(caller));
+      await this.deps.limiter.consume("revoke", caller);
       await this.deps.acs.revokeTokens(record.id);
       const at = this.now();
       await this.deps.store.markTokensRevoked(record.id, at);
@@ -158,7 +158,7 @@ export class IdentityService {
       const record = await this.deps.store.findById(identityId);
       if (!record) throw notFound(`No identity ${identityId} is known to this service.`);
       if (record.deletedAt) return record;
-      await this.deps.limiter.consume("delete", actorOf(caller));
+      await this.deps.limiter.consume("delete", caller);
       const at = this.now();
       await this.deps.store.markDeletionRequested(record.id, at);
       await this.deps.acs.deleteIdentity(record.id);

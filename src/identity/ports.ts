@@ -1,5 +1,6 @@
 // The interfaces the identity core depends on. Implementations live in src/acs, src/store and
 // src/identity/rate-limit*; the core imports none of them.
+import type { Caller } from "./caller";
 import type { AcsScope, AuditEvent, IdentityRecord, NewAuditEvent, NewIdentity, Page } from "./model";
 
 export interface IssuedToken {
@@ -64,7 +65,10 @@ export interface AuditLog {
   list(query: ListAuditQuery): Promise<Page<AuditEvent>>;
 }
 
-/** Per-caller quotas. `consume` throws AppError RATE_LIMITED (with retryAfterSeconds) when exhausted. */
+/**
+ * Quotas on the actions that spend ACS budget: per caller, per client address and service-wide.
+ * `consume` throws AppError RATE_LIMITED (with retryAfterSeconds) when any is exhausted.
+ */
 export interface RateLimiter {
-  consume(bucket: "mint" | "create" | "revoke" | "delete", key: string): Promise<void>;
+  consume(bucket: "mint" | "create" | "revoke" | "delete", caller: Caller): Promise<void>;
 }

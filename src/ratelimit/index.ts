@@ -8,6 +8,7 @@ import {
   type RateLimiterAbstract,
 } from "rate-limiter-flexible";
 import { AppError, ErrorCode } from "../errors";
+import { actorOf } from "../identity/caller";
 import type { RateLimiter } from "../identity/ports";
 
 export type Bucket = Parameters<RateLimiter["consume"]>[0];
@@ -60,7 +61,8 @@ export function createRateLimiter(
   ) as Record<Bucket, [Quota, Quota]>;
 
   return {
-    async consume(bucket, key) {
+    async consume(bucket, who) {
+      const key = actorOf(who);
       const [caller, service] = buckets[bucket];
       await take(caller, key);
       try {

@@ -108,6 +108,8 @@ export async function startService(
 
     const app = express();
     app.disable("x-powered-by");
+    // req.ip is the client address only through proxies named by TRUST_PROXY.
+    app.set("trust proxy", config.http.trustProxy);
     const httpServer = http.createServer(app);
     const apollo = new ApolloServer<GraphQLContext>({
       schema: await buildFederatedSchema(),
@@ -167,7 +169,12 @@ export async function startService(
             });
           }
           const effective = effectivePolicy(policy, principal);
-          const caller: Caller = { subject: principal.subject, effective, requestId: res.locals.requestId };
+          const caller: Caller = {
+            subject: principal.subject,
+            effective,
+            requestId: res.locals.requestId,
+            clientAddress: req.ip ?? null,
+          };
           return {
             requestId: res.locals.requestId,
             principal,
