@@ -1,13 +1,15 @@
-import type { AuthCheckerFn } from "type-graphql";
-import { forbidden, unauthenticated } from "../errors";
+import type { AuthCheckerFn, ResolverData } from "type-graphql";
+import { ErrorCode, forbidden, unauthenticated, type AppError } from "../errors";
 import type { AuthContext } from "./context";
 import type { Permission } from "./policy";
 
 /**
- * type-graphql's guard: `@Authorized()` needs a signed-in caller, `@Authorized("a", "b")` needs any of
- * those permissions. It throws (rather than returning false) so the error code is ours and stable.
+ * Called when the guard refuses a signed-in caller, before the refusal is thrown; the schema layer
+ * records it in the audit trail. If it throws, that error is what the caller gets instead.
  */
-export const authChecker: AuthCheckerFn<AuthContext, Permission> = ({ context }, permissions) => {
+export type OnDenied<C extends AuthContext> = (data: ResolverData<C>, refusal: AppError) => Promise<void>;
+
+function check(context: AuthContext, permissions: Permission[]): true {
   const allowed =
     permissions.length === 0
       ? context.principal.subject !== null
@@ -16,4 +18,29 @@ export const authChecker: AuthCheckerFn<AuthContext, Permission> = ({ context },
   if (context.principal.subject === null)
     throw unauthenticated("Sign in: this operation needs a bearer token.");
   throw forbidden(`This operation needs one of these permissions: ${permissions.join(", ")}.`);
-};
+}
+
+/**
+ * type-graphql's guard: `@Authorized()` needs a signed-in caller, `@Authorized("a", "b")` needs any of
+ * those permissions. It throws (rather than returning false) so the error code is ours and stable.
+ * With `onDenied`, a FORBIDDEN refusal is handed to it first (and the check becomes asynchronous only
+ * then); UNAUTHENTICATED ones are not: anonymous traffic costs nothing to send and is not recorded.
+ */
+export function createAuthChecker<C extends AuthContext>(
+  onDenied?: OnDenied<C>,
+): AuthCheckerFn<C, Permission> {
+  return (data, permissions) => {
+    try {
+      return check(data.context, permissions);
+    } catch (error) {
+      const refusal = error as AppError;
+      if (!onDenied || refusal.code !== ErrorCode.FORBIDDEN) throw refusal;
+      return onDenied(data, refusal).then(() => {
+        throw refusal;
+      });
+    }
+  };
+}
+
+/** The guard without recording, for code that has no audit trail at hand. */
+export const authChecker: AuthCheckerFn<AuthContext, Permission> = createAuthChecker();

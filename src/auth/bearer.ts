@@ -1,15 +1,20 @@
+// Bearer JWT to Principal. Every refusal is UNAUTHENTICATED with a message that never repeats the
+// token or any part of it; an issuer whose keys cannot be fetched fails closed the same way.
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   decodeJwt,
+  decodeProtectedHeader,
+  errors,
   jwtVerify,
   type JWTPayload,
   type JWTVerifyGetKey,
+  type ProtectedHeaderParameters,
 } from "jose";
 import type { AppConfig } from "../config";
-import { unauthenticated } from "../errors";
+import { AppError, ErrorCode, unauthenticated } from "../errors";
 import type { DevIssuer } from "./dev-issuer";
 import { ANONYMOUS, type Principal } from "./principal";
+import { discoveredJwksUrl, KeySourceUnavailable, RemoteKeySet, type RemoteKeyOptions } from "./remote-keys";
 
 type AuthSettings = AppConfig["auth"];
 
@@ -22,59 +27,93 @@ interface TrustedIssuer {
   issuer: string | undefined;
   audience: string;
   algorithms: string[];
-  keys: () => Promise<JWTVerifyGetKey>;
+  keys: JWTVerifyGetKey;
 }
 
+// The scheme is case-insensitive (RFC 7235 section 2.1), so `bearer` is accepted; the rest is strict:
+// one space, then exactly three base64url parts, the last may be empty only to be refused later.
+const BEARER = /^bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i;
+const SCHEME_AND_SPACE = "Bearer ".length;
+// Header parameters that tell the verifier where to find a key, or hand it one: trusting any of them
+// lets the token's author choose the key that verifies it, so their mere presence refuses the token.
+const KEY_BEARING_HEADERS = ["jku", "x5u", "jwk", "x5c"] as const;
+// Asymmetric algorithms only, whatever the settings hold: never `none`, never an HMAC whose secret
+// could be the issuer's public key (algorithm confusion).
+const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
+// jose's default; the issuer's keys are fetched again after this long even if no unknown kid appears.
+const KEYS_MAX_AGE_MS = 10 * 60 * 1000;
+
+export const RETRY_LATER = "The bearer token could not be verified right now; try again.";
+
+/** True when a refusal was the issuer's key endpoint failing (worth an operator's look), not the token. */
+export const isKeySourceOutage = (error: unknown): boolean =>
+  error instanceof AppError && error.cause instanceof KeySourceUnavailable;
+
 export function createBearerVerifier(settings: AuthSettings, devIssuer?: DevIssuer): BearerVerifier {
+  const algorithms = settings.algorithms.filter((alg) => ASYMMETRIC.test(alg));
+  if (algorithms.length === 0) throw new Error("AUTH_ALGORITHMS names no asymmetric signing algorithm");
+  const remote: RemoteKeyOptions = {
+    timeoutMs: settings.jwksTimeoutMs,
+    cooldownMs: settings.jwksCooldownSeconds * 1000,
+    maxAgeMs: Math.max(KEYS_MAX_AGE_MS, settings.jwksCooldownSeconds * 1000),
+  };
   const issuers: TrustedIssuer[] = [];
   if (settings.issuer) {
-    issuers.push({
-      issuer: settings.issuer,
-      audience: settings.audience,
-      algorithms: settings.algorithms,
-      keys: discoveredKeys(settings.issuer),
-    });
+    // With AUTH_JWKS_URL too, the issuer is pinned and its keys come from that URL (no discovery).
+    const jwksUrl = settings.jwksUrl;
+    const source = jwksUrl ? async () => jwksUrl : discoveredJwksUrl(settings.issuer, remote);
+    const keys = new RemoteKeySet(source, remote);
+    issuers.push({ issuer: settings.issuer, audience: settings.audience, algorithms, keys: keys.getKey });
   } else if (settings.jwksUrl) {
-    const keys = createRemoteJWKSet(new URL(settings.jwksUrl));
-    issuers.push({
-      issuer: undefined,
-      audience: settings.audience,
-      algorithms: settings.algorithms,
-      keys: async () => keys,
-    });
+    const url = settings.jwksUrl;
+    const keys = new RemoteKeySet(async () => url, remote);
+    issuers.push({ issuer: undefined, audience: settings.audience, algorithms, keys: keys.getKey });
   }
   if (settings.devTokens && devIssuer) {
-    const keys = createLocalJWKSet(devIssuer.publicJwks);
     issuers.push({
       issuer: devIssuer.issuer,
       audience: devIssuer.audience,
       algorithms: [devIssuer.algorithm],
-      keys: async () => keys,
+      keys: createLocalJWKSet(devIssuer.publicJwks),
     });
   }
 
   return {
-    async authenticate(header) {
-      if (header === undefined) return ANONYMOUS;
-      const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header.trim());
+    async authenticate(authorization) {
+      if (authorization === undefined) return ANONYMOUS;
+      // Before any parsing: no issuer needs more, and a huge value would cost regex and base64 work.
+      if (authorization.length > SCHEME_AND_SPACE + settings.maxTokenBytes)
+        throw unauthenticated(`The bearer token is longer than ${settings.maxTokenBytes} bytes.`);
+      const match = BEARER.exec(authorization);
       if (!match) throw unauthenticated("The Authorization header must be `Bearer <JWT>`.");
       const token = match[1];
+
+      let header: ProtectedHeaderParameters;
       let claimedIssuer: string | undefined;
       try {
+        header = decodeProtectedHeader(token);
         claimedIssuer = decodeJwt(token).iss;
       } catch {
         throw unauthenticated("The bearer token is not a valid JWT.");
       }
+      if (KEY_BEARING_HEADERS.some((name) => Object.hasOwn(header, name)))
+        throw unauthenticated("The bearer token names its own key or key location (jku, x5u, jwk, x5c).");
+      // No extension is understood here, so any critical one must refuse the token (RFC 7515 4.1.11).
+      if (Object.hasOwn(header, "crit"))
+        throw unauthenticated("The bearer token requires header extensions (crit) that are not supported.");
+
       // Pick the trusted issuer the token names; a JWKS-only configuration accepts any `iss` (it must exist).
       const trusted =
         issuers.find((candidate) => candidate.issuer === claimedIssuer) ??
         issuers.find((candidate) => candidate.issuer === undefined);
       if (!trusted) throw unauthenticated("The bearer token's issuer is not trusted.");
-      // Outside the try: an issuer we cannot reach is our failure (INTERNAL), not the caller's.
-      const keys = await trusted.keys();
+      // Checked before any key is looked up, so a refused algorithm never costs a JWKS fetch.
+      if (typeof header.alg !== "string" || !trusted.algorithms.includes(header.alg))
+        throw unauthenticated("The bearer token's signing algorithm is not accepted.");
+
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, keys, {
+        ({ payload } = await jwtVerify(token, trusted.keys, {
           issuer: trusted.issuer,
           audience: trusted.audience,
           algorithms: trusted.algorithms,
@@ -82,12 +121,11 @@ export function createBearerVerifier(settings: AuthSettings, devIssuer?: DevIssu
           requiredClaims: ["exp", "iss", "aud", "sub"],
         }));
       } catch (error) {
-        const code = (error as { code?: string }).code;
-        // A key server that is down or slow is not the caller's fault: let it surface as INTERNAL.
-        if (!code?.startsWith("ERR_J") || code === "ERR_JWKS_TIMEOUT") throw error;
-        throw unauthenticated(
-          code === "ERR_JWT_EXPIRED" ? "The bearer token has expired." : "The bearer token is not valid.",
-        );
+        // The issuer's key server down, slow or confused: fail closed, and say it is worth a retry.
+        if (error instanceof KeySourceUnavailable)
+          throw new AppError(ErrorCode.UNAUTHENTICATED, RETRY_LATER, {}, { cause: error });
+        if (!(error instanceof errors.JOSEError)) throw error;
+        throw new AppError(ErrorCode.UNAUTHENTICATED, refusalMessage(error), {}, { cause: error });
       }
       if (typeof payload.sub !== "string" || payload.sub.length === 0)
         throw unauthenticated("The bearer token has no subject.");
@@ -96,24 +134,21 @@ export function createBearerVerifier(settings: AuthSettings, devIssuer?: DevIssu
   };
 }
 
-/** OIDC discovery, done lazily and once: the discovery document must name the configured issuer. */
-function discoveredKeys(issuer: string): () => Promise<JWTVerifyGetKey> {
-  let keys: Promise<JWTVerifyGetKey> | undefined;
-  return () => {
-    keys ??= (async () => {
-      const url = `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
-      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      if (!response.ok) throw new Error(`OIDC discovery at ${url} answered ${response.status}`);
-      const document = (await response.json()) as { issuer?: string; jwks_uri?: string };
-      if (document.issuer !== issuer) throw new Error(`OIDC discovery at ${url} names another issuer`);
-      if (!document.jwks_uri) throw new Error(`OIDC discovery at ${url} has no jwks_uri`);
-      return createRemoteJWKSet(new URL(document.jwks_uri));
-    })().catch((error) => {
-      keys = undefined; // try again on the next request
-      throw error;
-    });
-    return keys;
-  };
+// Claim names jose may report; only these are named in a message, so nothing from the token is echoed.
+const NAMED_CLAIMS = new Set(["iss", "aud", "sub", "exp", "nbf", "iat"]);
+
+/** A message that helps an honest client fix its token, built from fixed text only. */
+function refusalMessage(error: InstanceType<typeof errors.JOSEError>): string {
+  if (error instanceof errors.JWTExpired) return "The bearer token has expired.";
+  if (error instanceof errors.JWTClaimValidationFailed && NAMED_CLAIMS.has(error.claim)) {
+    if (error.reason === "missing") return `The bearer token has no "${error.claim}" claim.`;
+    if (error.claim === "nbf") return "The bearer token is not valid yet.";
+    return `The bearer token's "${error.claim}" claim is not accepted.`;
+  }
+  if (error instanceof errors.JWKSNoMatchingKey) return "The bearer token's signing key is not known.";
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return "The bearer token's signature is not valid.";
+  return "The bearer token is not valid.";
 }
 
 /** Roles from a claim name (tried as is, e.g. a URL) or a dot path; an array or a space/comma list. */

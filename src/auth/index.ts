@@ -3,6 +3,12 @@
 // May import: config, errors, identity/model. GraphQL only in auth-checker.ts.
 export { ANONYMOUS, type Principal } from "./principal";
 export * from "./policy";
-export { createBearerVerifier, readRoles, type BearerVerifier } from "./bearer";
+export {
+  createBearerVerifier,
+  isKeySourceOutage,
+  readRoles,
+  RETRY_LATER,
+  type BearerVerifier,
+} from "./bearer";
 export { assertDevTokensAllowed, DEV_ISSUER, loadOrCreateDevIssuer, type DevIssuer } from "./dev-issuer";
 export type { AuthContext } from "./context";

@@ -14,6 +14,8 @@ const bool = z.enum(["true", "false", "1", "0"]).transform((value) => value === 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
+const underAcsQuota = (acsPer30s: number) =>
+  positiveInt.max(acsPer30s, `must not exceed ACS's own quota of ${acsPer30s} per 30 seconds`);
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -70,10 +72,16 @@ const EnvSchema = z.object({
   RATE_LIMIT_REVOKE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
   RATE_LIMIT_DELETE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
   // ACS allows about 1000 issues and 1000 creations per 30 s per resource, 500 revokes and 500 deletes.
-  ACS_QUOTA_MINT_PER_30S: positiveInt.default(900),
-  ACS_QUOTA_CREATE_PER_30S: positiveInt.default(900),
-  ACS_QUOTA_REVOKE_PER_30S: positiveInt.default(450),
-  ACS_QUOTA_DELETE_PER_30S: positiveInt.default(450),
+  // A budget above ACS's own quota would let ACS throttle everyone: refused.
+  ACS_QUOTA_MINT_PER_30S: underAcsQuota(1000).default(900),
+  ACS_QUOTA_CREATE_PER_30S: underAcsQuota(1000).default(900),
+  ACS_QUOTA_REVOKE_PER_30S: underAcsQuota(500).default(450),
+  ACS_QUOTA_DELETE_PER_30S: underAcsQuota(500).default(450),
+  // Namespaces the rate-limit keys in a shared Redis (e.g. staging and production on one server).
+  RATE_LIMIT_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w.:-]{1,64}$/, "use up to 64 letters, digits and _ . : -")
+    .default("acs-identity-graph"),
 
   CORS_ORIGINS: csv
     .refine((origins) => !origins.includes("*"), "a wildcard origin is refused: list each allowed origin")
@@ -143,6 +151,8 @@ export interface AppConfig {
   rateLimitsPerAddress: { mint: number; create: number; revoke: number; delete: number };
   /** For the whole service (all replicas sharing Redis), per 30 seconds: below ACS's own quotas. */
   acsQuota: { mint: number; create: number; revoke: number; delete: number };
+  /** Namespace of the rate-limit counters (Redis keys). */
+  rateLimitKeyPrefix: string;
   http: {
     corsOrigins: string[];
     corsAllowStudio: boolean;
@@ -196,9 +206,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     fail("ACS_ENDPOINT", "set either ACS_CONNECTION_STRING or ACS_ENDPOINT (with Entra ID), not both");
   }
   const realIssuer = Boolean(e.AUTH_ISSUER || e.AUTH_JWKS_URL);
-  if (e.AUTH_ISSUER && e.AUTH_JWKS_URL) {
-    fail("AUTH_JWKS_URL", "set either AUTH_ISSUER (OIDC discovery) or AUTH_JWKS_URL, not both");
-  }
   if (realIssuer && !e.AUTH_AUDIENCE) {
     fail("AUTH_AUDIENCE", "is required with AUTH_ISSUER or AUTH_JWKS_URL");
   }
@@ -207,6 +214,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (isProduction && e.AUTH_ALLOW_DEV_TOKENS) {
     fail("AUTH_ALLOW_DEV_TOKENS", "development tokens are refused when NODE_ENV=production");
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    fail(
+      "HTTP_HEADERS_TIMEOUT_MS",
+      "must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)",
+    );
   }
   if (e.APOLLO_KEY && !e.APOLLO_GRAPH_REF) fail("APOLLO_GRAPH_REF", "is required with APOLLO_KEY");
 
@@ -260,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       revoke: e.ACS_QUOTA_REVOKE_PER_30S,
       delete: e.ACS_QUOTA_DELETE_PER_30S,
     },
+    rateLimitKeyPrefix: e.RATE_LIMIT_KEY_PREFIX,
     http: {
       corsOrigins: e.CORS_ORIGINS,
       corsAllowStudio: e.CORS_ALLOW_STUDIO ?? !isProduction,

@@ -9,6 +9,11 @@ export interface Caller {
   requestId: string | null;
   /** The client's network address (after TRUST_PROXY), for per-address rate limits; null when unknown. */
   clientAddress: string | null;
+  /**
+   * The API operation being served, as `Type.field`, for the audit trail. Set per field by the schema
+   * layer, since one request may run several operations; absent outside GraphQL.
+   */
+  operation?: string | null;
 }
 
 export const actorOf = (caller: Caller) => caller.subject ?? "anonymous";

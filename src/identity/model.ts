@@ -27,9 +27,24 @@ export interface IdentityRecord {
 
 export type NewIdentity = Pick<IdentityRecord, "id" | "owner" | "createdBy" | "createdAt">;
 
+/**
+ * What was done or attempted. The read actions only ever appear as denials: successful reads are not
+ * recorded, refused ones are (they are how an enumeration attempt shows up).
+ */
 export type AuditAction =
-  "identity.create" | "token.issue" | "token.revoke" | "identity.delete" | "token.exchange_teams";
+  | "identity.create"
+  | "token.issue"
+  | "token.revoke"
+  | "identity.delete"
+  | "token.exchange_teams"
+  | "identity.read"
+  | "identity.list"
+  | "audit.read";
 
+/**
+ * `denied`: the policy refused the caller (including an identity hidden from them, which the caller was
+ * answered as not found); `failed`: the action was allowed but did not complete.
+ */
 export type AuditOutcome = "success" | "denied" | "failed";
 
 /** What happened, to what, by whom. Never holds a token. */
@@ -43,12 +58,21 @@ export interface AuditEvent {
   scopes: AcsScope[] | null;
   expiresOn: Date | null;
   outcome: AuditOutcome;
-  /** The stable error code when outcome is not success. */
+  /**
+   * The stable error code when outcome is not success. For a denial about an identity hidden from the
+   * caller it is the truth, not the caller's answer (always NOT_FOUND): FORBIDDEN when the identity is
+   * known here (even if deleted) and is not theirs, NOT_FOUND when no such identity was ever known.
+   */
   errorCode: string | null;
   requestId: string | null;
+  /** The API operation that acted or was refused, as `Type.field` (e.g. `Mutation.issueAccessToken`). */
+  operation: string | null;
 }
 
-export type NewAuditEvent = Omit<AuditEvent, "id" | "at"> & { at?: Date };
+export type NewAuditEvent = Omit<AuditEvent, "id" | "at" | "operation"> & {
+  at?: Date;
+  operation?: string | null;
+};
 
 export interface Page<T> {
   items: T[];

@@ -7,8 +7,12 @@ const MAX_OWNER_LENGTH = 256;
 // Subjects from identity providers are printable; control characters only ever mean a mistake or an attack.
 const PRINTABLE = /^[^\p{Cc}]+$/u;
 
+/** True for a well-formed ACS identity id (what may be stored, e.g. in the audit trail). */
+export const isIdentityId = (id: unknown): id is string =>
+  typeof id === "string" && id.length <= 128 && ACS_ID.test(id);
+
 export function assertIdentityId(id: string, field = "identityId"): void {
-  if (id.length > 128 || !ACS_ID.test(id)) {
+  if (!isIdentityId(id)) {
     throw badInput(`${field} must be an ACS identity id like 8:acs:<resource guid>_<user id>.`, field);
   }
 }

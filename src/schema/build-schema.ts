@@ -5,7 +5,9 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { parse, type GraphQLSchema } from "graphql";
 import "reflect-metadata";
 import { buildSchema, createResolversMap } from "type-graphql";
-import { authChecker } from "../auth/auth-checker";
+import { createAuthChecker } from "../auth/auth-checker";
+import type { GraphQLContext } from "./context";
+import { recordGuardDenial } from "./guard";
 import { referenceResolvers } from "./reference-resolvers";
 import { AccessTokenResolver } from "./resolvers/access-token.resolver";
 import { AuditEventResolver } from "./resolvers/audit-event.resolver";
@@ -27,7 +29,8 @@ export async function buildFederatedSchema(): Promise<GraphQLSchema> {
       UserResolver,
     ],
     orphanedTypes: [User, CommunicationIdentity],
-    authChecker,
+    // Refusals by the guard are recorded in the audit trail like the core's own.
+    authChecker: createAuthChecker<GraphQLContext>(recordGuardDenial),
     authMode: "error",
     validate: false,
     skipCheck: true,

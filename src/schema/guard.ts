@@ -1,5 +1,26 @@
-import { Authorized, Directive } from "type-graphql";
+import { Authorized, createParameterDecorator, Directive, type ResolverData } from "type-graphql";
 import type { Permission } from "../auth/policy";
+import type { AcsScope, AuditAction, Caller } from "../identity";
+import type { GraphQLContext } from "./context";
+
+/**
+ * What each guarded field does, in the audit trail's words: a refusal by the guard is recorded under
+ * this action. Keyed by field name (a name used on two types means the same thing on both). `Guard`
+ * refuses a field that is missing here, so a new operation cannot be refused without a record.
+ */
+export const GUARDED_ACTIONS: Readonly<Record<string, AuditAction>> = {
+  myCommunicationIdentity: "identity.read",
+  communicationIdentity: "identity.read",
+  communicationIdentities: "identity.list",
+  auditEvents: "audit.read",
+  issueMyAccessToken: "token.issue",
+  issueUserAccessToken: "token.issue",
+  issueAccessToken: "token.issue",
+  createCommunicationIdentityWithToken: "token.issue",
+  createCommunicationIdentity: "identity.create",
+  revokeAccessTokens: "token.revoke",
+  deleteCommunicationIdentity: "identity.delete",
+};
 
 /**
  * Who may use a field, stated once for both enforcers: type-graphql's @Authorized (the service's own
@@ -13,7 +34,38 @@ export function Guard(...permissions: Permission[]): MethodDecorator & PropertyD
   const authorized = Authorized(...permissions);
   const directive = Directive(routerRule);
   return (target: object, key: string | symbol, descriptor?: PropertyDescriptor) => {
+    if (!Object.hasOwn(GUARDED_ACTIONS, String(key)))
+      throw new Error(`${String(key)} is guarded but has no audit action in GUARDED_ACTIONS.`);
     authorized(target, key, descriptor as never);
     directive(target, key, descriptor as never);
   };
 }
+
+const operationOf = ({ info }: Pick<ResolverData, "info">) => `${info.parentType.name}.${info.fieldName}`;
+
+/**
+ * Records a refusal by the guard: what was attempted (the field, its action, and the identity and
+ * scopes named in its arguments) by whom, in which request. The core validates what it stores.
+ */
+export function recordGuardDenial(data: ResolverData<GraphQLContext>): Promise<void> {
+  const { context, info, args } = data;
+  const scopes = Array.isArray(args.scopes) ? (args.scopes as AcsScope[]) : null;
+  return context.identities.recordDenial(
+    { ...context.caller, operation: operationOf(data) },
+    {
+      action: GUARDED_ACTIONS[info.fieldName],
+      identityId: args.identityId ?? args.id,
+      scopes,
+    },
+  );
+}
+
+/**
+ * The request's caller, naming the field being resolved (`Type.field`) so the audit trail says which
+ * operation acted. Use it instead of the context's `caller` in resolvers that reach the core.
+ */
+export const CurrentCaller = () =>
+  createParameterDecorator<GraphQLContext>((data): Caller => ({
+    ...data.context.caller,
+    operation: operationOf(data),
+  }));

@@ -19,6 +19,21 @@ export function rootCause(error: unknown): unknown {
   return current;
 }
 
+// graphql-js appends "Did you mean ...?" to validation errors and to variable coercion errors (an
+// unknown enum value or input field). Apollo's hideSchemaDetailsFromClientErrors strips only the
+// former; this covers both.
+const SUGGESTION = / ?Did you mean(.+?)\?$/;
+
+/** `formatError`, and without schema hints in any message unless FIELD_SUGGESTIONS is on. */
+export function createFormatError(options: { fieldSuggestions: boolean }) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = formatError(formatted, error);
+    return options.fieldSuggestions || !SUGGESTION.test(result.message)
+      ? result
+      : { ...result, message: result.message.replace(SUGGESTION, "") };
+  };
+}
+
 /** Stable codes and actionable messages for callers; everything unexpected is masked. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = rootCause(error);
@@ -32,7 +47,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   const code = formatted.extensions?.code;
   if (typeof code === "string" && APOLLO_CLIENT_CODES.has(code)) {
-    return { ...formatted, extensions: { code } };
+    // `limit` names the query limit a rejected operation hit (see query-limits.ts); nothing else passes.
+    const limit = formatted.extensions?.limit;
+    return { ...formatted, extensions: typeof limit === "string" ? { code, limit } : { code } };
   }
   // Logged with its request id by the error-logging plugin; the caller sees only the id's header name.
   return {

@@ -7,10 +7,8 @@ import {
 import { ApolloServerPluginUsageReporting } from "@apollo/server/plugin/usageReporting";
 import { expressMiddleware } from "@as-integrations/express5";
 import { DefaultAzureCredential } from "@azure/identity";
-import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
-import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import express from "express";
-import { GraphQLError, type ValidationContext } from "graphql";
+import { GraphQLError } from "graphql";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -18,6 +16,7 @@ import { createAcsBackend } from "../acs";
 import {
   createBearerVerifier,
   effectivePolicy,
+  isKeySourceOutage,
   loadOrCreateDevIssuer,
   loadPolicy,
   type DevIssuer,
@@ -32,21 +31,13 @@ import type { GraphQLContext } from "../schema/context";
 import { createLoaders } from "../schema/loaders";
 import { openStore, type Store } from "../store";
 import { corsAllowlist, STUDIO_ORIGINS } from "./cors";
-import { formatError } from "./format-error";
+import { createFormatError } from "./format-error";
 import { healthRoutes } from "./health";
 import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { requestLoggingPlugin } from "./plugins";
+import { maxTokensMiddleware, queryLimitRules } from "./query-limits";
 import { requestId } from "./request-id";
-
-// Report limit violations as validation errors (GRAPHQL_VALIDATION_FAILED) instead of throwing.
-function queryLimits(maxDepth: number) {
-  const report = {
-    propagateOnRejection: false,
-    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
-  };
-  return [maxDepthRule({ n: maxDepth, ...report }), maxAliasesRule({ n: 15, ...report })];
-}
 
 export interface RunningService {
   /** e.g. http://127.0.0.1:4000 */
@@ -98,7 +89,7 @@ export async function startService(
 
     const store = await openStore(config.database);
     cleanups.push(["database", () => store.close()]);
-    const limiter = createRateLimiter(config.rateLimits, config.acsQuota, config.redisUrl);
+    const limiter = createRateLimiter(config, logger);
     cleanups.push(["rate limiter", () => limiter.close()]);
 
     const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
@@ -110,16 +101,50 @@ export async function startService(
     app.disable("x-powered-by");
     // req.ip is the client address only through proxies named by TRUST_PROXY.
     app.set("trust proxy", config.http.trustProxy);
-    const httpServer = http.createServer(app);
+    const { requestTimeoutMs, headersTimeoutMs } = config.http;
+    const httpServer = http.createServer(
+      {
+        // Slow clients (slowloris: headers a byte at a time; or a body trickled in) are answered 408 and
+        // cut off, so they cannot hold sockets open. Node checks these every connectionsCheckingInterval
+        // ms (30 s by default), which would let a short timeout run far over.
+        requestTimeout: requestTimeoutMs,
+        // Headers are part of the request; Node refuses a headers timeout longer than the request's.
+        headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
+        connectionsCheckingInterval: Math.min(1_000, Math.ceil(headersTimeoutMs / 4)),
+        // An idle keep-alive socket is closed after this; Node's default, stated so it is a decision.
+        // Behind a load balancer that reuses connections, it must exceed the balancer's idle timeout.
+        keepAliveTimeout: 5_000,
+      },
+      app,
+    );
     const apollo = new ApolloServer<GraphQLContext>({
       schema: await buildFederatedSchema(),
-      formatError,
+      // Apollo's own defaults follow this, not process.env.NODE_ENV (config is the only reader).
+      nodeEnv: config.nodeEnv,
+      formatError: createFormatError({ fieldSuggestions: config.http.fieldSuggestions }),
       logger,
       introspection: config.http.introspection,
+      // "Did you mean ...?" in validation errors reveals field names even with introspection off.
+      hideSchemaDetailsFromClientErrors: !config.http.fieldSuggestions,
+      // Never, in any NODE_ENV (Apollo's default includes them outside production and test).
       includeStacktraceInErrorResponses: false,
+      // Stated although they are Apollo's defaults: both are load-bearing. Simple (form-like) requests
+      // cannot run operations; a JSON array of operations is refused, so one request is one operation
+      // (and so, with the one-mint rule, at most one mint).
+      csrfPrevention: true,
+      allowBatchedHttpRequests: false,
+      // A backstop for the token limit, which maxTokensMiddleware enforces first with a clearer error.
+      parseOptions: { maxLexicalTokens: config.http.maxTokens },
       // main.ts owns SIGINT/SIGTERM: it drains Apollo and then closes the pools, in that order.
       stopOnTerminationSignals: false,
-      validationRules: queryLimits(config.http.maxQueryDepth),
+      validationRules: queryLimitRules({
+        maxDepth: config.http.maxQueryDepth,
+        maxAliases: config.http.maxAliases,
+        maxRootFields: config.http.maxRootFields,
+        maxDirectives: config.http.maxDirectives,
+        maxCost: config.http.maxCost,
+        introspection: config.http.introspection,
+      }),
       apollo: config.apollo,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -155,6 +180,12 @@ export async function startService(
       "/graphql",
       corsAllowlist([...config.http.corsOrigins, ...(config.http.corsAllowStudio ? STUDIO_ORIGINS : [])]),
       express.json({ limit: config.http.maxRequestBytes }),
+      maxTokensMiddleware(config.http.maxTokens, (_req, res) =>
+        logger.info(
+          { requestId: res.locals.requestId, code: "GRAPHQL_VALIDATION_FAILED", limit: "tokens" },
+          "graphql",
+        ),
+      ),
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
           let principal;
@@ -162,7 +193,14 @@ export async function startService(
             principal = await verifier.authenticate(req.headers.authorization);
           } catch (error) {
             if (!(error instanceof AppError)) throw error;
-            res.setHeader("www-authenticate", 'Bearer error="invalid_token"');
+            if (isKeySourceOutage(error)) {
+              // Not the caller's fault: the issuer's keys could not be fetched, so every token fails closed.
+              logger.warn({ requestId: res.locals.requestId, err: error.cause }, "issuer keys unavailable");
+              res.setHeader("retry-after", String(config.auth.jwksCooldownSeconds));
+              res.setHeader("www-authenticate", "Bearer");
+            } else {
+              res.setHeader("www-authenticate", 'Bearer error="invalid_token"');
+            }
             throw new GraphQLError(error.message, {
               originalError: error,
               extensions: { code: error.code, http: { status: 401 } },

@@ -21,6 +21,7 @@ const toEvent = (row: Row): AuditEvent => ({
   outcome: row.outcome as AuditOutcome,
   errorCode: row.error_code,
   requestId: row.request_id,
+  operation: row.operation,
 });
 
 /** The audit log in the SQL database (PGlite or PostgreSQL). Events hold no tokens: there is no column for one. */
@@ -45,6 +46,7 @@ export class SqlAuditLog implements AuditLog {
         outcome: event.outcome,
         error_code: event.errorCode,
         request_id: event.requestId,
+        operation: event.operation ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();

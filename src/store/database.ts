@@ -30,6 +30,8 @@ export interface AuditEventsTable {
   outcome: string;
   error_code: string | null;
   request_id: string | null;
+  /** The API operation (`Type.field`) that acted or was refused; null for rows written before it existed. */
+  operation: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The tables, as Kysely sees them. */

@@ -86,6 +86,7 @@ test("a delete interrupted by an ACS outage is completed by a retry, and nothing
     "token.issue:failed",
     "identity.delete:failed",
     "token.issue:success",
+    "identity.create:success",
   ]);
 });
 

@@ -7,9 +7,18 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createBearerVerifier, loadOrCreateDevIssuer, readRoles, type BearerVerifier } from "../../src/auth";
+import { isKeySourceOutage, RETRY_LATER } from "../../src/auth/bearer";
 import { main } from "../../src/auth/cli-token";
 import { loadConfig } from "../../src/config";
 import { AppError } from "../../src/errors";
+import {
+  newSigningKey,
+  signWith,
+  startJwksServer,
+  type JwksMode,
+  type JwksServer,
+  type SigningKey,
+} from "../support/jwks-server";
 
 let server: http.Server;
 let issuer: string;
@@ -115,7 +124,14 @@ describe("refused tokens", () => {
   test("a discovery document naming another issuer", async () => {
     discoveryIssuer = "https://impostor.example";
     try {
-      await expect(verifier().authenticate(`Bearer ${await token()}`)).rejects.toThrow(/another issuer/);
+      // Fails closed as a refusal the caller may retry; the reason stays in the error's cause.
+      const refused = await verifier()
+        .authenticate(`Bearer ${await token()}`)
+        .catch((error: AppError) => error);
+      expect(refused).toBeInstanceOf(AppError);
+      expect((refused as AppError).code).toBe("UNAUTHENTICATED");
+      expect((refused as AppError).message).toBe(RETRY_LATER);
+      expect(String((refused as AppError).cause)).toMatch(/another issuer/);
     } finally {
       discoveryIssuer = "";
     }
@@ -127,6 +143,21 @@ test("AUTH_JWKS_URL works without discovery", async () => {
     loadConfig({ AUTH_JWKS_URL: `${issuer}/jwks`, AUTH_AUDIENCE: AUDIENCE }).auth,
   );
   expect((await v.authenticate(`Bearer ${await token()}`)).subject).toBe("alice");
+});
+
+test("AUTH_ISSUER with AUTH_JWKS_URL pins the issuer without discovery", async () => {
+  const v = createBearerVerifier(
+    loadConfig({
+      AUTH_ISSUER: "https://login.example/tenant-a/v2.0",
+      AUTH_JWKS_URL: `${issuer}/jwks`,
+      AUTH_AUDIENCE: AUDIENCE,
+    }).auth,
+  );
+  const ours = await token({ iss: "https://login.example/tenant-a/v2.0" });
+  expect((await v.authenticate(`Bearer ${ours}`)).subject).toBe("alice");
+  // Same keys, another tenant's issuer: refused (a shared JWKS must not admit every tenant).
+  const foreign = await token({ iss: "https://login.example/tenant-b/v2.0" });
+  await expect(v.authenticate(`Bearer ${foreign}`)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
 });
 
 test.each([
@@ -177,5 +208,91 @@ describe("the development issuer", () => {
     const env = { DATA_DIR: dir, NODE_ENV: "production", AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE };
     expect(await main(["--sub", "alice"], env, (l) => refused.push(l))).toBe(2);
     expect(refused[0]).toMatch(/production/);
+  });
+});
+
+describe("the issuer's key endpoint (AUTH_JWKS_URL)", () => {
+  let keys: JwksServer;
+  let attacker: JwksServer;
+  let key: SigningKey;
+  beforeAll(async () => {
+    key = await newSigningKey("r1");
+    [keys, attacker] = await Promise.all([startJwksServer([key]), startJwksServer([])]);
+  });
+  afterAll(() => Promise.all([keys.stop(), attacker.stop()]));
+  afterEach(() => {
+    keys.mode = "up";
+  });
+
+  const jwksVerifier = () =>
+    createBearerVerifier(
+      loadConfig({
+        AUTH_JWKS_URL: keys.jwksUrl,
+        AUTH_AUDIENCE: AUDIENCE,
+        AUTH_JWKS_TIMEOUT_MS: "300",
+        AUTH_JWKS_COOLDOWN_SECONDS: "30",
+      }).auth,
+    );
+  const signed = () =>
+    signWith(key, { sub: "alice", iss: "any", aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 });
+
+  test("concurrent first requests share one fetch", async () => {
+    const v = jwksVerifier();
+    const before = keys.jwksFetches;
+    const tokens = await Promise.all(Array.from({ length: 20 }, signed));
+    const principals = await Promise.all(tokens.map((t) => v.authenticate(`Bearer ${t}`)));
+    expect(principals.every((p) => p.subject === "alice")).toBe(true);
+    expect(keys.jwksFetches - before).toBe(1);
+  });
+
+  test.each<[string, JwksMode]>([
+    ["HTTP 500", "error"],
+    ["a redirect (to an attacker's server; not followed)", "redirect"],
+    ["a body over the size limit", "huge"],
+    ["JSON that is not a key set", "not-jwks"],
+  ])(
+    "an endpoint answering %s fails closed, and is not asked again within the cooldown",
+    async (_n, mode) => {
+      keys.mode = mode;
+      keys.redirectTo = attacker.jwksUrl;
+      const v = jwksVerifier();
+      const before = keys.jwksFetches;
+      const token = await signed();
+      for (let i = 0; i < 3; i += 1) {
+        const refused = await v.authenticate(`Bearer ${token}`).catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(AppError);
+        expect((refused as AppError).message).toBe(RETRY_LATER);
+        expect(isKeySourceOutage(refused)).toBe(true);
+      }
+      expect(keys.jwksFetches - before).toBe(1);
+      expect(attacker.requests).toBe(0);
+    },
+  );
+
+  test("a token over the size limit is refused before anything is fetched", async () => {
+    const v = jwksVerifier();
+    const before = keys.jwksFetches;
+    expect(await refusal(v, `Bearer ${"A".repeat(9000)}`)).toMatch(/longer than 8192 bytes/);
+    expect(keys.jwksFetches).toBe(before);
+  });
+
+  test("key-bearing headers are refused before anything is fetched", async () => {
+    const v = jwksVerifier();
+    const before = keys.jwksFetches;
+    const claims = { sub: "alice", iss: "any", aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 };
+    for (const header of [
+      { jku: attacker.jwksUrl },
+      { x5u: attacker.url },
+      { jwk: key.publicJwk },
+      { x5c: ["AA"] },
+    ])
+      expect(await refusal(v, `Bearer ${await signWith(key, claims, header)}`)).toMatch(/own key/);
+    expect(keys.jwksFetches).toBe(before);
+    expect(attacker.requests).toBe(0);
+  });
+
+  test("settings that name no asymmetric algorithm are refused at start", () => {
+    const auth = loadConfig({ AUTH_JWKS_URL: keys.jwksUrl, AUTH_AUDIENCE: AUDIENCE }).auth;
+    expect(() => createBearerVerifier({ ...auth, algorithms: ["HS256", "none"] })).toThrow(/asymmetric/);
   });
 });

@@ -61,6 +61,13 @@ test.each([
   [{ CORS_ORIGINS: "https://ok.example, not a url" }, "CORS_ORIGINS"],
   [{ APOLLO_KEY: "service:x" }, "APOLLO_GRAPH_REF"],
   [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+  [{ CORS_ORIGINS: "*" }, "CORS_ORIGINS"],
+  [{ CORS_ORIGINS: "https://ok.example,*" }, "CORS_ORIGINS"],
+  [{ TRUST_PROXY: "true" }, "TRUST_PROXY"],
+  [{ HTTP_REQUEST_TIMEOUT_MS: "5000", HTTP_HEADERS_TIMEOUT_MS: "6000" }, "HTTP_HEADERS_TIMEOUT_MS"],
+  [{ AUTH_JWKS_TIMEOUT_MS: "0" }, "AUTH_JWKS_TIMEOUT_MS"],
+  [{ AUTH_MAX_TOKEN_BYTES: "100000" }, "AUTH_MAX_TOKEN_BYTES"],
+  [{ MAX_ROOT_FIELDS: "0" }, "MAX_ROOT_FIELDS"],
 ])("a bad setting stops start-up naming it: %j", (env, setting) => {
   expect(errorOf(env)).toContain(setting);
 });
@@ -71,4 +78,23 @@ test("secrets never appear in configuration errors", () => {
     ACS_ENDPOINT: "https://x",
   });
   expect(message).not.toContain("SECRETKEY");
+});
+
+test.each([
+  ["false", false],
+  ["2", 2],
+  ["loopback, 10.0.0.0/8", ["loopback", "10.0.0.0/8"]],
+])("TRUST_PROXY=%s names which proxies may report the client address", (value, expected) => {
+  expect(loadConfig({ TRUST_PROXY: value }).http.trustProxy).toEqual(expected);
+});
+
+test("nothing set: no proxy is trusted, and outside production suggestions and introspection are on", () => {
+  const config = loadConfig({});
+  expect(config.http).toMatchObject({ trustProxy: false, fieldSuggestions: true, introspection: true });
+  const production = loadConfig({ NODE_ENV: "production", AUTH_ISSUER: "https://i", AUTH_AUDIENCE: "a" });
+  expect(production.http).toMatchObject({
+    fieldSuggestions: false,
+    introspection: false,
+    corsAllowStudio: false,
+  });
 });

@@ -3,6 +3,7 @@ import "reflect-metadata";
 import { isEnumType, isInputObjectType, isObjectType, type GraphQLSchema } from "graphql";
 import { getMetadataStorage } from "type-graphql";
 import { buildFederatedSchema } from "../../src/schema/build-schema";
+import { GUARDED_ACTIONS } from "../../src/schema/guard";
 
 let schema: GraphQLSchema;
 beforeAll(async () => {
@@ -44,6 +45,14 @@ test("every query and mutation states who may use it (deny by default)", () => {
     .map((handler) => handler.schemaName)
     .filter((name) => !PUBLIC.has(name));
   expect(unguarded).toEqual([]);
+});
+
+test("every guarded field names the audit action its refusals are recorded under", () => {
+  const guarded = getMetadataStorage().authorizedFields.map((field) => field.fieldName);
+  expect(guarded.length).toBeGreaterThan(0);
+  expect(guarded.filter((name) => !Object.hasOwn(GUARDED_ACTIONS, name))).toEqual([]);
+  // and nothing stale: every entry belongs to a guarded field
+  expect(Object.keys(GUARDED_ACTIONS).filter((name) => !guarded.includes(name))).toEqual([]);
 });
 
 test("the schema is a Federation 2 subgraph with CommunicationIdentity and User as entities", () => {

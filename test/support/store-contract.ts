@@ -562,6 +562,7 @@ export function storeContract(getStore: () => Store): void {
         outcome: "success",
         errorCode: null,
         requestId: "req-1",
+        operation: null,
       });
       expect(full.at.getTime()).toBeGreaterThanOrEqual(before);
       expect(full.at.getTime()).toBeLessThanOrEqual(Date.now());
@@ -578,7 +579,11 @@ export function storeContract(getStore: () => Store): void {
         }),
       );
       expect(failed).toMatchObject({ at, scopes: [], identityId: null, expiresOn: null, requestId: null });
-      expect((await audit.list({ first: 10, actor })).items).toEqual([full, failed]);
+      const named = await audit.record(
+        event({ actor, action: "audit.read", outcome: "denied", operation: "Query.auditEvents" }),
+      );
+      expect(named.operation).toBe("Query.auditEvents");
+      expect((await audit.list({ first: 10, actor })).items).toEqual([named, full, failed]);
     });
 
     test("list is newest first by (at, id), paging with no gaps or repeats within one millisecond", async () => {
@@ -665,6 +670,7 @@ export function storeContract(getStore: () => Store): void {
         "outcome",
         "error_code",
         "request_id",
+        "operation",
       ]);
       for (const column of [...identities, ...audit].filter((c) => c.data_type.startsWith("timestamp"))) {
         expect(column).toMatchObject({ data_type: "timestamp with time zone", datetime_precision: 3 });

@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from "type-graphql";
 import type { MintedToken } from "../../identity";
-import { Guard } from "../guard";
+import type { Caller } from "../../identity";
+import { CurrentCaller, Guard } from "../guard";
 import type { GraphQLContext } from "../context";
 import { AccessToken } from "../types/access-token";
 import { TokenScope, toAcsScopes, toTokenScopes } from "../types/token-scope";
@@ -25,7 +26,8 @@ export class AccessTokenResolver {
     @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
     @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
     expiresInMinutes: number | null,
-    @Ctx() { identities, caller }: GraphQLContext,
+    @Ctx() { identities }: GraphQLContext,
+    @CurrentCaller() caller: Caller,
   ) {
     return toAccessToken(await identities.issueMyAccessToken(caller, toAcsScopes(scopes), expiresInMinutes));
   }
@@ -43,7 +45,8 @@ export class AccessTokenResolver {
     @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
     @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
     expiresInMinutes: number | null,
-    @Ctx() { identities, caller }: GraphQLContext,
+    @Ctx() { identities }: GraphQLContext,
+    @CurrentCaller() caller: Caller,
   ) {
     return toAccessToken(
       await identities.issueUserAccessToken(caller, userId, toAcsScopes(scopes), expiresInMinutes),
@@ -52,7 +55,8 @@ export class AccessTokenResolver {
 
   @Guard("mint:self", "mint:any")
   @Mutation(() => AccessToken, {
-    description: "Issues a token for an identity. Your own needs mint:self; any other needs mint:any.",
+    description:
+      "Issues a token for an identity. Your own needs mint:self; any other needs mint:any. An identity you may not see (not yours, without identity:read or mint:any) is NOT_FOUND, exactly like an unknown or deleted one. Scopes and lifetime beyond your policy are FORBIDDEN, never reduced.",
   })
   async issueAccessToken(
     @Arg("identityId", () => ID, { description: "The ACS identity id to issue the token for." })
@@ -60,7 +64,8 @@ export class AccessTokenResolver {
     @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
     @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
     expiresInMinutes: number | null,
-    @Ctx() { identities, caller }: GraphQLContext,
+    @Ctx() { identities }: GraphQLContext,
+    @CurrentCaller() caller: Caller,
   ) {
     return toAccessToken(
       await identities.issueAccessToken(caller, identityId, toAcsScopes(scopes), expiresInMinutes),
@@ -81,7 +86,8 @@ export class AccessTokenResolver {
     @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
     @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
     expiresInMinutes: number | null,
-    @Ctx() { identities, caller }: GraphQLContext,
+    @Ctx() { identities }: GraphQLContext,
+    @CurrentCaller() caller: Caller,
   ) {
     return toAccessToken(
       await identities.createIdentityWithToken(caller, owner, toAcsScopes(scopes), expiresInMinutes),

@@ -1,5 +1,6 @@
 import { Args, ArgsType, Ctx, Field, ID, Int, Query, Resolver } from "type-graphql";
-import { Guard } from "../guard";
+import type { Caller } from "../../identity";
+import { CurrentCaller, Guard } from "../guard";
 import type { GraphQLContext } from "../context";
 import { AuditEvent } from "../types/audit-event";
 import { AuditEventConnection } from "../types/connections";
@@ -24,7 +25,11 @@ class ListAuditArgs {
 export class AuditEventResolver {
   @Guard("audit:read")
   @Query(() => AuditEventConnection, { description: "The audit trail, newest first. Needs audit:read." })
-  async auditEvents(@Args() args: ListAuditArgs, @Ctx() { identities, caller }: GraphQLContext) {
+  async auditEvents(
+    @Args() args: ListAuditArgs,
+    @Ctx() { identities }: GraphQLContext,
+    @CurrentCaller() caller: Caller,
+  ) {
     const page = await identities.auditEvents(caller, args);
     return {
       nodes: page.items.map((event) => ({ ...event, scopes: event.scopes && toTokenScopes(event.scopes) })),

@@ -1,5 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, ID, Int, Mutation, Query, Resolver } from "type-graphql";
-import { Guard } from "../guard";
+import type { Caller } from "../../identity";
+import { CurrentCaller, Guard } from "../guard";
 import type { GraphQLContext } from "../context";
 import { CommunicationIdentity } from "../types/communication-identity";
 import { CommunicationIdentityConnection } from "../types/connections";
@@ -23,18 +24,20 @@ export class CommunicationIdentityResolver {
     nullable: true,
     description: "Your own identity, or null until `issueMyAccessToken` first creates it.",
   })
-  myCommunicationIdentity(@Ctx() { identities, caller }: GraphQLContext) {
+  myCommunicationIdentity(@Ctx() { identities }: GraphQLContext, @CurrentCaller() caller: Caller) {
     return identities.myIdentity(caller);
   }
 
   @Guard()
   @Query(() => CommunicationIdentity, {
     nullable: true,
-    description: "An identity by its ACS id. You may read your own; reading others needs identity:read.",
+    description:
+      "An identity by its ACS id (deleted ones included). You may read your own; reading others needs identity:read. Null when no such identity exists or you may not read it: the two are not told apart.",
   })
   communicationIdentity(
     @Arg("id", () => ID, { description: "The ACS identity id (`8:acs:...`)." }) id: string,
-    @Ctx() { identities, caller }: GraphQLContext,
+    @Ctx() { identities }: GraphQLContext,
+    @CurrentCaller() caller: Caller,
   ) {
     return identities.identity(caller, id);
   }
@@ -46,7 +49,8 @@ export class CommunicationIdentityResolver {
   })
   async communicationIdentities(
     @Args() args: ListIdentitiesArgs,
-    @Ctx() { identities, caller }: GraphQLContext,
+    @Ctx() { identities }: GraphQLContext,
+    @CurrentCaller() caller: Caller,
   ) {
     const page = await identities.identities(caller, args);
     return { nodes: page.items, pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage } };
@@ -63,7 +67,8 @@ export class CommunicationIdentityResolver {
       description: "The user (token subject) the identity is for; omit for none.",
     })
     owner: string | null | undefined,
-    @Ctx() { identities, caller }: GraphQLContext,
+    @Ctx() { identities }: GraphQLContext,
+    @CurrentCaller() caller: Caller,
   ) {
     return identities.createIdentity(caller, owner);
   }
@@ -71,12 +76,13 @@ export class CommunicationIdentityResolver {
   @Guard()
   @Mutation(() => CommunicationIdentity, {
     description:
-      "Revokes every token issued so far for the identity; tokens issued afterwards work. Owners may revoke their own; others need token:revoke.",
+      "Revokes every token issued so far for the identity; tokens issued afterwards work. Owners may revoke their own; others need token:revoke. An identity you may not see (not yours, without identity:read or token:revoke) is NOT_FOUND, exactly like an unknown or deleted one.",
   })
   revokeAccessTokens(
     @Arg("identityId", () => ID, { description: "The ACS identity id whose tokens to revoke." })
     identityId: string,
-    @Ctx() { identities, caller }: GraphQLContext,
+    @Ctx() { identities }: GraphQLContext,
+    @CurrentCaller() caller: Caller,
   ) {
     return identities.revokeAccessTokens(caller, identityId);
   }
@@ -88,7 +94,8 @@ export class CommunicationIdentityResolver {
   })
   deleteCommunicationIdentity(
     @Arg("identityId", () => ID, { description: "The ACS identity id to delete." }) identityId: string,
-    @Ctx() { identities, caller }: GraphQLContext,
+    @Ctx() { identities }: GraphQLContext,
+    @CurrentCaller() caller: Caller,
   ) {
     return identities.deleteIdentity(caller, identityId);
   }

@@ -2,7 +2,10 @@ import { Directive, Field, ID, ObjectType } from "type-graphql";
 import { TokenScope } from "./token-scope";
 
 @Directive("@authenticated")
-@ObjectType({ description: "One recorded action on an identity or its tokens. Never contains a token." })
+@ObjectType({
+  description:
+    "One recorded action on an identity or its tokens, or one refused attempt. Every create, token issue, revoke and delete is recorded (whatever its outcome), and so is every refusal of a signed-in caller, reads included; refusals of anonymous callers are not. Never contains a token.",
+})
 export class AuditEvent {
   @Field(() => ID, { description: "The event's id." })
   id!: string;
@@ -13,10 +16,24 @@ export class AuditEvent {
   @Field({ description: "Who did it: the caller's subject, or `anonymous`." })
   actor!: string;
 
-  @Field({ description: "What was done: identity.create, token.issue, token.revoke or identity.delete." })
+  @Field({
+    description:
+      "What was done or attempted: identity.create, token.issue, token.revoke, identity.delete; and, for refused reads only, identity.read, identity.list or audit.read.",
+  })
   action!: string;
 
-  @Field(() => String, { nullable: true, description: "The ACS identity acted on, when known." })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The API operation that acted or was refused, as `Type.field` (e.g. `Mutation.issueAccessToken`). Null for events recorded before operations were.",
+  })
+  operation!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The ACS identity acted on, or named by a refused attempt, when known and well-formed (even if no such identity exists).",
+  })
   identityId!: string | null;
 
   @Field(() => [TokenScope], { nullable: true, description: "The scopes asked for, for token issues." })
@@ -28,12 +45,16 @@ export class AuditEvent {
   })
   expiresOn!: Date | null;
 
-  @Field({ description: "success, denied (the policy said no) or failed." })
+  @Field({
+    description:
+      "success; denied (the policy said no, including an identity the caller may not see, which was answered as not found); or failed (allowed, but it did not complete).",
+  })
   outcome!: string;
 
   @Field(() => String, {
     nullable: true,
-    description: "The error code (`extensions.code`) when the action did not succeed.",
+    description:
+      "The error code when the action did not succeed: the `extensions.code` answered, except for a denied attempt on an identity hidden from the caller (who was answered NOT_FOUND), where it is the truth: FORBIDDEN if the identity is known here (even deleted) and is not theirs, NOT_FOUND if it never was.",
   })
   errorCode!: string | null;
 
