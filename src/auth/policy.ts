@@ -18,11 +18,18 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
+/** The actions that spend ACS quota, each rate limited on its own. */
+export const RATE_LIMIT_BUCKETS = ["mint", "create", "revoke", "delete"] as const;
+export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];
+/** Requests per minute per principal; a bucket left out uses the RATE_LIMIT_<BUCKET>_PER_MINUTE default. */
+export type RoleRateLimits = Partial<Record<RateLimitBucket, number>>;
+
 export interface RolePolicy {
   permissions: Permission[];
   scopes: AcsScope[];
   /** 60..1440 */
   maxTokenLifetimeMinutes: number;
+  rateLimits?: RoleRateLimits;
 }
 
 export interface Policy {
@@ -37,6 +44,11 @@ export interface EffectivePolicy {
   scopes: ReadonlySet<AcsScope>;
   /** The longest lifetime over the caller's roles that may mint; 0 when none may. */
   maxTokenLifetimeMinutes: number;
+  /**
+   * Each of the caller's roles' own per-minute limits ({} for a role that sets none); resolve with
+   * `rateLimitFor`, which needs the configured defaults.
+   */
+  roleRateLimits: readonly RoleRateLimits[];
 }
 
 const ALL_SCOPES = [...ACS_SCOPES];
@@ -70,13 +82,23 @@ export function effectivePolicy(policy: Policy, principal: Principal): Effective
   const permissions = new Set<Permission>();
   const scopes = new Set<AcsScope>();
   let maxTokenLifetimeMinutes = 0;
+  const roleRateLimits = rules.map((rule) => rule.rateLimits ?? {});
   for (const rule of rules) {
     rule.permissions.forEach((permission) => permissions.add(permission));
     if (!rule.permissions.some((permission) => MINTING.has(permission))) continue;
     rule.scopes.forEach((scope) => scopes.add(scope));
     maxTokenLifetimeMinutes = Math.max(maxTokenLifetimeMinutes, rule.maxTokenLifetimeMinutes);
   }
-  return { permissions, scopes, maxTokenLifetimeMinutes };
+  return { permissions, scopes, maxTokenLifetimeMinutes, roleRateLimits };
+}
+
+/**
+ * The caller's per-minute limit for one bucket: the most generous of its roles, where a role without
+ * its own limit counts as `fallback` (so an extra role can only raise a caller's limit, never lower it).
+ */
+export function rateLimitFor(effective: EffectivePolicy, bucket: RateLimitBucket, fallback: number): number {
+  if (effective.roleRateLimits.length === 0) return fallback;
+  return Math.max(...effective.roleRateLimits.map((limits) => limits[bucket] ?? fallback));
 }
 
 /**
@@ -110,11 +132,21 @@ export function checkTokenRequest(
   }
 }
 
+const perMinute = z.number().int().min(1).max(1_000_000);
+const RoleRateLimitsSchema = z
+  .object({
+    mint: perMinute.optional(),
+    create: perMinute.optional(),
+    revoke: perMinute.optional(),
+    delete: perMinute.optional(),
+  })
+  .strict();
 const RolePolicySchema = z
   .object({
     permissions: z.array(z.enum(PERMISSIONS)),
     scopes: z.array(z.enum(ACS_SCOPES)),
     maxTokenLifetimeMinutes: z.number().int().min(MIN_TOKEN_MINUTES).max(MAX_TOKEN_MINUTES),
+    rateLimits: RoleRateLimitsSchema.optional(),
   })
   .strict();
 const PolicySchema = z

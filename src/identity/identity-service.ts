@@ -106,7 +106,9 @@ export class IdentityService {
         this.require(caller, ["identity:create"], "Creating identities for another user");
       }
       const minutes = this.tokenRequest(caller, scopes, expiresInMinutes);
-      await this.deps.limiter.consume("mint", caller);
+      // A first mint also creates the identity in ACS, which spends the create quota too.
+      const exists = (await this.deps.store.findActiveByOwner(userId)) !== undefined;
+      await this.deps.limiter.consume(exists ? ["mint"] : ["mint", "create"], caller);
       const { record, created } = await this.getOrCreateOwned(userId, actorOf(caller));
       audit.identityId = record.id;
       if (created) await this.recordCreation(caller, record);
@@ -136,8 +138,7 @@ export class IdentityService {
       this.require(caller, ["mint:any"], "Minting tokens for other identities");
       if (owner != null) assertOwner(owner);
       const minutes = this.tokenRequest(caller, scopes, expiresInMinutes);
-      await this.deps.limiter.consume("create", caller);
-      await this.deps.limiter.consume("mint", caller);
+      await this.deps.limiter.consume(["create", "mint"], caller);
       const { record, created } = await this.createFor(caller, owner ?? null);
       audit.identityId = record.id;
       if (created) await this.recordCreation(caller, record);

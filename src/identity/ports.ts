@@ -70,5 +70,9 @@ export interface AuditLog {
  * `consume` throws AppError RATE_LIMITED (with retryAfterSeconds) when any is exhausted.
  */
 export interface RateLimiter {
-  consume(bucket: "mint" | "create" | "revoke" | "delete", caller: Caller): Promise<void>;
+  /** Takes one of each bucket, all or nothing: a refusal gives back what was taken. */
+  consume(buckets: RateBucket | readonly RateBucket[], caller: Caller): Promise<void>;
 }
+
+/** The ACS actions with a quota of their own. */
+export type RateBucket = "mint" | "create" | "revoke" | "delete";

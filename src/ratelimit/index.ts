@@ -1,18 +1,29 @@
-// Per-caller quotas that protect the shared ACS budget: in memory for one process, in Redis when
-// replicas must share one limit. May import: config types, errors, identity/ports.
+// Quotas that protect the shared ACS budget: in memory for one process, in Redis when replicas must
+// share one limit. May import: config types, errors, auth policy, identity/ports (and pino's types).
 import { Redis } from "ioredis";
+import type { Logger } from "pino";
 import {
   RateLimiterMemory,
   RateLimiterRedis,
   RateLimiterRes,
   type RateLimiterAbstract,
 } from "rate-limiter-flexible";
+import { rateLimitFor } from "../auth/policy";
+import type { AppConfig } from "../config";
 import { AppError, ErrorCode } from "../errors";
-import { actorOf } from "../identity/caller";
-import type { RateLimiter } from "../identity/ports";
+import type { Caller } from "../identity/caller";
+import type { RateBucket, RateLimiter } from "../identity/ports";
+import { addressKey } from "./address";
 
-export type Bucket = Parameters<RateLimiter["consume"]>[0];
+export { addressKey } from "./address";
+
+export type Bucket = RateBucket;
 export type Limits = Record<Bucket, number>;
+
+export type RateLimitSettings = Pick<
+  AppConfig,
+  "rateLimits" | "rateLimitsPerAddress" | "acsQuota" | "redisUrl" | "rateLimitKeyPrefix"
+>;
 
 export interface ClosableRateLimiter extends RateLimiter {
   close(): Promise<void>;
@@ -20,55 +31,125 @@ export interface ClosableRateLimiter extends RateLimiter {
   ping(): Promise<void>;
 }
 
-interface Quota {
+/** How long one Redis command may take (queued while connecting included) before the request fails. */
+const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+const ACTIONS: Record<Bucket, string> = {
+  mint: "token issues",
+  create: "identity creations",
+  revoke: "token revocations",
+  delete: "identity deletions",
+};
+
+/** One quota a request must fit: a limiter, the key it counts this caller under, and how to say no. */
+interface Charge {
   limiter: RateLimiterAbstract;
-  describe: (points: number, retryAfterSeconds: number) => string;
+  key: string;
+  refusal: (retryAfterSeconds: number) => string;
 }
 
 /**
- * Two quotas guard each bucket: one per caller per minute (fairness), and one for the whole service
- * per 30 s, below ACS's own per-resource limit (so callers get RATE_LIMITED from us rather than
- * everyone getting ACS_THROTTLED).
+ * Three quotas guard each bucket, checked in this order:
+ *  1. per principal per minute (fairness): the limit of the caller's most generous role (policy file
+ *     `rateLimits`), else RATE_LIMIT_<BUCKET>_PER_MINUTE; anonymous callers count per client address;
+ *  2. per client address per minute (one client holding many tokens, or many anonymous callers):
+ *     RATE_LIMIT_<BUCKET>_PER_MINUTE_PER_ADDRESS;
+ *  3. for the whole service per 30 s, below ACS's own per-resource quota (ACS_QUOTA_<BUCKET>_PER_30S), so
+ *     callers get RATE_LIMITED from us rather than everyone getting ACS_THROTTLED.
+ * A refused request gives back what the quotas before the refusing one took: it did not happen.
  */
 export function createRateLimiter(
-  perCaller: Limits,
-  serviceWidePer30s: Limits,
-  redisUrl?: string,
+  settings: RateLimitSettings,
+  logger?: Pick<Logger, "warn" | "info">,
 ): ClosableRateLimiter {
-  const redis = redisUrl
-    ? new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+  const redis = settings.redisUrl
+    ? new Redis(settings.redisUrl, {
+        // Fail closed and fast when Redis is away: a request waits at most this long, never for a
+        // reconnect loop; commands sent while the first connection opens wait in the offline queue.
+        commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+        connectTimeout: REDIS_COMMAND_TIMEOUT_MS,
+        maxRetriesPerRequest: 1,
+      })
     : undefined;
-  // Without this listener ioredis reports connection errors as unhandled; they surface through consume().
-  redis?.on("error", () => undefined);
-  const limiterFor = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract =>
-    redis
-      ? new RateLimiterRedis({ keyPrefix, points, duration, storeClient: redis, useRedisPackage: false })
-      : new RateLimiterMemory({ keyPrefix, points, duration });
-  const quotas = (bucket: Bucket): [Quota, Quota] => [
-    {
-      limiter: limiterFor(`acs-identity-graph:${bucket}`, perCaller[bucket], 60),
-      describe: (points, retry) =>
-        `Too many requests: at most ${points} per minute. Retry after ${retry} seconds.`,
-    },
-    {
-      limiter: limiterFor(`acs-identity-graph:service:${bucket}`, serviceWidePer30s[bucket], 30),
-      describe: (points, retry) =>
-        `The service's ACS quota is spent for now (${points} per 30 seconds across all callers). Retry after ${retry} seconds.`,
-    },
-  ];
-  const buckets = Object.fromEntries(
-    (Object.keys(perCaller) as Bucket[]).map((bucket) => [bucket, quotas(bucket)]),
-  ) as Record<Bucket, [Quota, Quota]>;
+  // Without an error listener ioredis reports connection errors as unhandled. Each failed request is
+  // logged with its cause; here only the changes of state are, not every attempt of the reconnect loop.
+  let reachable = true;
+  redis?.on("error", (err) => {
+    if (!reachable) return;
+    reachable = false;
+    logger?.warn({ err }, "rate-limit store (Redis) unreachable: actions that spend ACS quota are refused");
+  });
+  redis?.on("ready", () => {
+    if (reachable) return;
+    reachable = true;
+    logger?.info("rate-limit store (Redis) reachable again");
+  });
+
+  const prefix = settings.rateLimitKeyPrefix;
+  const limiters = new Map<string, RateLimiterAbstract>();
+  // One limiter per (key prefix, limit): per-principal limits differ by role, and a limiter has one limit.
+  // The limit is part of the prefix so that callers under different limits never share a counter.
+  const limiterFor = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+    const id = `${keyPrefix}:${points}`;
+    let limiter = limiters.get(id);
+    if (!limiter) {
+      limiter = redis
+        ? new RateLimiterRedis({
+            keyPrefix: id,
+            points,
+            duration,
+            storeClient: redis,
+            useRedisPackage: false,
+          })
+        : new RateLimiterMemory({ keyPrefix: id, points, duration });
+      limiters.set(id, limiter);
+    }
+    return limiter;
+  };
+
+  const chargesFor = (bucket: Bucket, caller: Caller): Charge[] => {
+    const action = ACTIONS[bucket];
+    const address = addressKey(caller.clientAddress);
+    const perPrincipal = rateLimitFor(caller.effective, bucket, settings.rateLimits[bucket]);
+    const perAddress = settings.rateLimitsPerAddress[bucket];
+    const serviceWide = settings.acsQuota[bucket];
+    return [
+      {
+        limiter: limiterFor(`${prefix}:${bucket}:principal`, perPrincipal, 60),
+        // Subjects and addresses in separate key spaces: no subject can name an anonymous address's key.
+        key: caller.subject === null ? `anonymous:${address}` : `subject:${caller.subject}`,
+        refusal: (retry) =>
+          `Too many ${action}: you may make at most ${perPrincipal} per minute. Retry after ${retry} seconds.`,
+      },
+      {
+        limiter: limiterFor(`${prefix}:${bucket}:address`, perAddress, 60),
+        key: address,
+        refusal: (retry) =>
+          `Too many ${action} from your network address: at most ${perAddress} per minute. Retry after ${retry} seconds.`,
+      },
+      {
+        limiter: limiterFor(`${prefix}:${bucket}:service`, serviceWide, 30),
+        key: "all",
+        refusal: (retry) =>
+          `The service's ACS quota is spent for now (${serviceWide} ${action} per 30 seconds across all callers). Retry after ${retry} seconds.`,
+      },
+    ];
+  };
 
   return {
-    async consume(bucket, who) {
-      const key = actorOf(who);
-      const [caller, service] = buckets[bucket];
-      await take(caller, key);
+    async consume(buckets, caller) {
+      const taken: Charge[] = [];
       try {
-        await take(service, "all");
+        const charges = (typeof buckets === "string" ? [buckets] : buckets).flatMap((bucket) =>
+          chargesFor(bucket, caller),
+        );
+        for (const charge of charges) {
+          await take(charge);
+          taken.push(charge);
+        }
       } catch (error) {
-        await caller.limiter.reward(key, 1).catch(() => undefined); // this request did not happen
+        // Best effort: if the store fails now too, the points expire with their window anyway.
+        await Promise.all(taken.map(({ limiter, key }) => limiter.reward(key, 1).catch(() => undefined)));
         throw error;
       }
     },
@@ -81,16 +162,22 @@ export function createRateLimiter(
   };
 }
 
-async function take(quota: Quota, key: string): Promise<void> {
+async function take({ limiter, key, refusal }: Charge): Promise<void> {
   try {
-    await quota.limiter.consume(key);
+    await limiter.consume(key);
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) {
       const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      throw new AppError(ErrorCode.RATE_LIMITED, quota.describe(quota.limiter.points, retryAfterSeconds), {
-        retryAfterSeconds,
-      });
+      throw new AppError(ErrorCode.RATE_LIMITED, refusal(retryAfterSeconds), { retryAfterSeconds });
     }
-    throw rejection; // the store failed: let the server mask it as INTERNAL and log it
+    // The store failed (Redis unreachable or too slow). Fail closed: without a working limit nothing is
+    // sent to ACS. INTERNAL keeps the code list stable; the message tells the caller it is transient,
+    // and the cause is logged with the request id.
+    throw new AppError(
+      ErrorCode.INTERNAL,
+      "Rate limits cannot be checked right now, so nothing was done. Try again shortly.",
+      {},
+      { cause: rejection },
+    );
   }
 }

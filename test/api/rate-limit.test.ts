@@ -1,7 +1,13 @@
 // Per-caller quotas protect the shared ACS budget: RATE_LIMITED with retryAfterSeconds.
+// The attack cases (per address, per role, every bucket, spoofed addresses) are in test/security.
+import { Redis } from "ioredis";
+import { randomBytes } from "node:crypto";
 import { redisForTests } from "../support/redis";
 import { startTestService, type TestService } from "../support/service";
 import * as op from "../support/operations";
+
+// Starting services (in-memory PGlite, emulator) can be slow on a loaded machine.
+const STARTUP_MS = 120_000;
 
 const codes = (result: { errors: Array<{ code?: string }> }) => result.errors.map((e) => e.code);
 
@@ -9,7 +15,7 @@ describe("in memory (one process)", () => {
   let service: TestService;
   beforeAll(async () => {
     service = await startTestService({ RATE_LIMIT_MINT_PER_MINUTE: "3" });
-  });
+  }, STARTUP_MS);
   afterAll(() => service?.stop());
 
   test("a caller over their mint quota gets RATE_LIMITED, others are unaffected", async () => {
@@ -29,7 +35,7 @@ describe("the service-wide ACS quota", () => {
   let service: TestService;
   beforeAll(async () => {
     service = await startTestService({ RATE_LIMIT_MINT_PER_MINUTE: "10", ACS_QUOTA_MINT_PER_30S: "3" });
-  });
+  }, STARTUP_MS);
   afterAll(() => service?.stop());
 
   test("many callers together stop below ACS's quota with RATE_LIMITED, and a refused call costs its caller nothing", async () => {
@@ -52,14 +58,27 @@ describe("the service-wide ACS quota", () => {
 
 describe("in Redis (shared by replicas)", () => {
   const redis = redisForTests();
+  // Other tests share this Redis: count under our own prefix and delete only our keys.
+  const prefix = `test-api-rl-${process.pid}-${randomBytes(4).toString("hex")}`;
+  let url: string | undefined;
   let replicas: TestService[] = [];
   beforeAll(async () => {
-    const url = await redis.url();
+    url = await redis.url();
     if (!url) return;
-    const env = { REDIS_URL: url, RATE_LIMIT_MINT_PER_MINUTE: "4" };
+    const env = { REDIS_URL: url, RATE_LIMIT_KEY_PREFIX: prefix, RATE_LIMIT_MINT_PER_MINUTE: "4" };
     replicas = [await startTestService(env), await startTestService(env)];
+  }, STARTUP_MS);
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    if (!url) return;
+    const client = new Redis(url, { maxRetriesPerRequest: 1 });
+    try {
+      const keys = await client.keys(`${prefix}:*`);
+      if (keys.length) await client.del(...keys);
+    } finally {
+      client.disconnect();
+    }
   });
-  afterAll(() => Promise.all(replicas.map((r) => r.stop())));
 
   test("two replicas enforce one limit", async () => {
     if (!replicas.length) return redis.skipped("two replicas enforce one limit");

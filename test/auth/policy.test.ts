@@ -7,7 +7,9 @@ import {
   DEFAULT_POLICY,
   effectivePolicy,
   loadPolicy,
+  rateLimitFor,
   type Permission,
+  type Policy,
 } from "../../src/auth/policy";
 import { ConfigError } from "../../src/config";
 import { AppError } from "../../src/errors";
@@ -76,6 +78,26 @@ describe("policy files", () => {
   test("the shipped example loads", () => {
     const policy = loadPolicy(path.resolve(__dirname, "../../src/auth/policy.example.yaml"));
     expect(policy.roles["support-agent"].permissions).toContain("token:revoke");
+    expect(policy.roles.guest.rateLimits).toEqual({ mint: 5 });
+    expect(policy.roles.backend.rateLimits).toEqual({ mint: 600, create: 300 });
+  });
+
+  test("roles' rate limits load from YAML", () => {
+    const policy = loadPolicy(
+      write(
+        "limits.yaml",
+        [
+          "roles:",
+          "  x:",
+          "    permissions: [mint:self]",
+          "    scopes: [chat]",
+          "    maxTokenLifetimeMinutes: 60",
+          "    rateLimits: { mint: 2, create: 3, revoke: 4, delete: 5 }",
+          "",
+        ].join("\n"),
+      ),
+    );
+    expect(policy.roles.x.rateLimits).toEqual({ mint: 2, create: 3, revoke: 4, delete: 5 });
   });
 
   test("JSON works too, including an anonymous rule", () => {
@@ -108,6 +130,38 @@ describe("policy files", () => {
       "roles.x.maxTokenLifetimeMinutes",
     ],
     ["extra.json", JSON.stringify({ roles: {}, admins: [] }), "admins"],
+    [
+      "zero.yaml",
+      "roles:\n  x:\n    permissions: []\n    scopes: []\n    maxTokenLifetimeMinutes: 60\n    rateLimits: { mint: 0 }\n",
+      "roles.x.rateLimits.mint",
+    ],
+    [
+      "fraction.json",
+      JSON.stringify({
+        roles: {
+          x: { permissions: [], scopes: [], maxTokenLifetimeMinutes: 60, rateLimits: { revoke: 1.5 } },
+        },
+      }),
+      "roles.x.rateLimits.revoke",
+    ],
+    [
+      "text.json",
+      JSON.stringify({
+        roles: {},
+        anonymous: {
+          permissions: [],
+          scopes: [],
+          maxTokenLifetimeMinutes: 60,
+          rateLimits: { delete: "ten" },
+        },
+      }),
+      "anonymous.rateLimits.delete",
+    ],
+    [
+      "bucket.yaml",
+      "roles:\n  x:\n    permissions: []\n    scopes: []\n    maxTokenLifetimeMinutes: 60\n    rateLimits: { mints: 5 }\n",
+      'roles.x.rateLimits: Unrecognized key: "mints"',
+    ],
     ["broken.json", "{ nope", "not valid json"],
     ["missing.yaml", null, "cannot be read"],
   ])("%s is refused naming the problem", (name, text, where) => {
@@ -122,6 +176,58 @@ describe("policy files", () => {
     expect(message).toContain("POLICY_FILE");
     expect(message).toContain(name);
     expect(message.toLowerCase()).toContain(where.toLowerCase());
+  });
+});
+
+describe("rate limits by role", () => {
+  const policy: Policy = {
+    roles: {
+      plain: { permissions: ["mint:self"], scopes: ["chat"], maxTokenLifetimeMinutes: 60 },
+      low: {
+        permissions: ["mint:self"],
+        scopes: ["chat"],
+        maxTokenLifetimeMinutes: 60,
+        rateLimits: { mint: 2 },
+      },
+      high: {
+        permissions: ["mint:self"],
+        scopes: ["chat"],
+        maxTokenLifetimeMinutes: 60,
+        rateLimits: { mint: 100, revoke: 7 },
+      },
+    },
+    anonymous: {
+      permissions: ["mint:self"],
+      scopes: ["voip.join"],
+      maxTokenLifetimeMinutes: 60,
+      rateLimits: { mint: 1 },
+    },
+  };
+  const limit = (
+    roles: string[],
+    bucket: "mint" | "create" | "revoke" | "delete",
+    subject: string | null = "u",
+  ) => rateLimitFor(effectivePolicy(policy, { subject, roles }), bucket, 30);
+
+  test.each<[string, string[], "mint" | "create" | "revoke" | "delete", number]>([
+    ["a role with its own lower limit", ["low"], "mint", 2],
+    ["a role with its own higher limit", ["high"], "mint", 100],
+    ["a role without its own limit: the default", ["plain"], "mint", 30],
+    ["a bucket the role leaves out: the default", ["high"], "create", 30],
+    ["several roles: the most generous", ["low", "high"], "mint", 100],
+    ["several roles: a role without its own counts as the default", ["low", "plain"], "mint", 30],
+    ["a role's own limit below the default", ["high"], "revoke", 7],
+    ["several roles, bucket by bucket (low sets no revoke limit)", ["low", "high"], "revoke", 30],
+    ["unknown roles add nothing", ["low", "superhero"], "mint", 2],
+    ["no known role: the default", ["superhero"], "mint", 30],
+  ])("%s", (_name, roles, bucket, expected) => {
+    expect(limit(roles, bucket)).toBe(expected);
+  });
+
+  test("anonymous callers get the anonymous rule's limits, else the default", () => {
+    expect(limit([], "mint", null)).toBe(1);
+    expect(limit([], "delete", null)).toBe(30);
+    expect(rateLimitFor(effectivePolicy(DEFAULT_POLICY, { subject: null, roles: [] }), "mint", 30)).toBe(30);
   });
 });
 
