@@ -18,6 +18,12 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ["/node_modules/(?!(jose)/)"],
+  // The whole-suite secret sweep (test/support/secret-sweep*.ts): every service started by a test logs
+  // at trace level into a per-run folder, and the teardown fails the run if any secret the run issued
+  // or used shows up in a log line, a database row or an error a client received.
+  globalSetup: "<rootDir>/test/support/secret-sweep-global-setup.ts",
+  globalTeardown: "<rootDir>/test/support/secret-sweep-global-teardown.ts",
+  setupFilesAfterEnv: ["<rootDir>/test/support/secret-sweep-setup.ts"],
   testTimeout: 30000,
   maxWorkers: 2,
 };

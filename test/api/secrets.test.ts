@@ -1,9 +1,13 @@
 // Secrets never reach a log line, an error message or the database: not ACS tokens, not bearer tokens,
-// not the ACS access key.
-import pino from "pino";
+// not the ACS access key. Also: the logger's redaction on its own, and request ids on every line.
+// (The whole suite's traffic is swept the same way by test/support/secret-sweep*.ts.)
+import express from "express";
 import { sql } from "kysely";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { REDACTED_PATHS } from "../../src/server/logger";
+import { createLogger } from "../../src/server/logger";
+import { acceptRequestId, requestId } from "../../src/server/request-id";
 import { startTestService, type TestService } from "../support/service";
 import * as op from "../support/operations";
 
@@ -16,7 +20,7 @@ beforeAll(async () => {
       done();
     },
   });
-  const logger = pino({ level: "trace", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, sink);
+  const logger = createLogger("trace", sink);
   service = await startTestService({}, { logger });
 });
 afterAll(() => service?.stop());
@@ -61,4 +65,189 @@ test("a full flow, including failures, leaves no secret in logs, errors or the d
       expect(`${where} contains ${what}: ${text.includes(secret)}`).toBe(`${where} contains ${what}: false`);
     }
   }
+});
+
+describe("request ids", () => {
+  test("a caller's id is kept only when short and plain; anything else is replaced by a fresh UUID", () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    expect(acceptRequestId("my-request-12345")).toBe("my-request-12345");
+    expect(acceptRequestId("a".repeat(64))).toBe("a".repeat(64));
+    for (const bad of [
+      undefined,
+      "",
+      "short",
+      "a".repeat(65),
+      "x".repeat(100_000),
+      "abc\ndef-12345",
+      'abc" injected="1',
+      "abc\u0000def-12345",
+      "ünïcödé-request",
+      "with space 12345",
+      ["my-request-12345", "my-request-67890"],
+    ])
+      expect(acceptRequestId(bad)).toMatch(uuid);
+  });
+
+  test("an oversized or unsafe x-request-id never reaches a log line or the audit trail", async () => {
+    const injected = `evil-${"x".repeat(5000)}`;
+    const response = await fetch(service.graphqlUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${await service.tokenFor("mallory", ["user"])}`,
+        "x-request-id": injected,
+      },
+      body: JSON.stringify({ query: "mutation { issueMyAccessToken(scopes: [CHAT]) { expiresOn } }" }),
+    });
+    expect(response.status).toBe(200);
+    const assigned = response.headers.get("x-request-id")!;
+    expect(assigned).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines.join("\n")).not.toContain("evil-");
+    expect(lines.some((line) => JSON.parse(line).requestId === assigned)).toBe(true);
+    const admin = await service.as("ops", ["admin"]);
+    const audit = (await admin.request(op.AUDIT, { first: 5, actor: "mallory" })).data!.auditEvents.nodes;
+    expect(audit.length).toBeGreaterThan(0);
+    expect(audit.map((e: { requestId: string }) => e.requestId)).toEqual(audit.map(() => assigned));
+  });
+
+  test("every line logged while serving a request carries its id, also after the body is parsed and in error handlers", async () => {
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = createLogger("trace", { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const app = express();
+    app.use(requestId);
+    app.use(express.json());
+    app.post("/ok", async (_req, res) => {
+      logger.info("in the handler");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      logger.child({ component: "deeper" }).warn("after an await, from a child logger");
+      res.json({});
+    });
+    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      logger.error("in the error handler");
+      res.status(400).json({});
+    });
+    const server = app.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const ok = await fetch(`${url}/ok`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      const bad = await fetch(`${url}/ok`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{no",
+      });
+      expect(logged.map((line) => [line.msg, line.requestId])).toEqual([
+        ["in the handler", ok.headers.get("x-request-id")],
+        ["after an await, from a child logger", ok.headers.get("x-request-id")],
+        ["in the error handler", bad.headers.get("x-request-id")],
+      ]);
+      logger.info("outside any request");
+      expect(logged.at(-1)).not.toHaveProperty("requestId");
+      // A line that names its own request id keeps it, once.
+      logger.child({ requestId: "bound-1234" }).info("bound");
+      expect(JSON.stringify(logged.at(-1)).match(/requestId/g)).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("the logger's redaction", () => {
+  const jwt = `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSIsInJvbGVzIjpbInVzZXIiXX0.${"S1gnatur3".repeat(8)}`;
+  const key = "c2VjcmV0LWFjY2Vzcy1rZXktMTIzNDU2Nzg5MGFiY2RlZg==";
+  function capture(log: (logger: ReturnType<typeof createLogger>) => void): string {
+    const out: string[] = [];
+    log(createLogger("trace", { write: (line: string) => void out.push(line) }));
+    return out.join("");
+  }
+  const segments = [jwt, ...jwt.split(".").slice(1), key, "hunter2-the-password"];
+  const expectNoSecret = (text: string) => {
+    for (const secret of segments) expect(text).not.toContain(secret);
+  };
+
+  test.each([
+    "authorization",
+    "Authorization",
+    "AUTHORIZATION",
+    "proxy-authorization",
+    "cookie",
+    "Set-Cookie",
+    "token",
+    "accessToken",
+    "access_token",
+    "acsToken",
+    "id_token",
+    "bearer",
+    "accessKey",
+    "access_key",
+    "AccessKey",
+    "connectionString",
+    "ACS_CONNECTION_STRING",
+    "password",
+    "PGPASSWORD",
+    "clientSecret",
+    "x-api-key",
+    "privateKey",
+    "databaseUrl",
+    "DATABASE_URL",
+    "x-ms-signature",
+  ])("a property named %s is censored at any depth, in arrays and in child bindings", (name) => {
+    const value = `${jwt} ${key} hunter2-the-password`;
+    const text = capture((logger) => {
+      logger.info({ [name]: value, kept: "visible" });
+      logger.info({ a: { b: { c: { d: { e: { [name]: value } } } } } });
+      logger.info({ list: [{ headers: { [name]: value } }] });
+      logger.child({ [name]: value }).info("bound");
+    });
+    expectNoSecret(text);
+    expect(text).toContain('"kept":"visible"');
+    expect(text.match(/\[redacted\]/g)!.length).toBeGreaterThanOrEqual(4);
+  });
+
+  test("errors keep their type, message and stack; their configs, requests and causes lose their credentials", () => {
+    const error = Object.assign(new Error("request failed"), {
+      config: { headers: { Authorization: `Bearer ${jwt}`, "x-ms-date": "Tue, 25 Nov 2026 08:00:00 GMT" } },
+      request: { headers: { authorization: `HMAC-SHA256 SignedHeaders=x-ms-date;host&Signature=${key}` } },
+    });
+    const cause = Object.assign(new TypeError("inner"), {
+      response: { request: { headers: { cookie: key } } },
+    });
+    const outer = new Error("outer", { cause: error });
+    const text = capture((logger) => {
+      logger.error({ err: error }, "failed");
+      logger.error(outer);
+      logger.error({ err: { code: "INTERNAL", cause } }, "operation failed");
+    });
+    expectNoSecret(text);
+    const [first] = text
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    expect(first.err).toMatchObject({ type: "Error", message: "request failed" });
+    expect(first.err.stack).toContain("request failed");
+    expect(first.err.config.headers["x-ms-date"]).toBe("Tue, 25 Nov 2026 08:00:00 GMT");
+  });
+
+  test("secret-shaped values inside messages are scrubbed wherever they appear", () => {
+    const text = capture((logger) => {
+      logger.warn(`could not verify ${jwt}`);
+      logger.warn(`header was Bearer ${key}`);
+      logger.warn(`connection string endpoint=https://x.communication.azure.com/;accesskey=${key}`);
+      logger.warn({ note: `postgres://app:hunter2-the-password@db:5432/x` }, "database");
+      logger.warn({ note: `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${key}` });
+      logger.warn(`payload only: ${jwt.split(".")[1]}`);
+    });
+    expectNoSecret(text);
+    expect(text).toContain("postgres://app:[redacted]@db:5432/x");
+    expect(text).toContain("accesskey=[redacted]");
+  });
+
+  test("prose about tokens stays readable", () => {
+    const text = capture((logger) => logger.info("bearer token missing; Basic auth is refused"));
+    expect(text).toContain("bearer token missing; Basic auth is refused");
+  });
 });

@@ -165,6 +165,8 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   let proxied: TestService | undefined;
   // Reached directly: X-Forwarded-For is the client's own claim and must be ignored.
   let direct: TestService | undefined;
+  // A small service-wide mint budget, on a service (and counters) of its own.
+  let budget: TestService | undefined;
   let prefix = "";
   let redisUrl: string | undefined;
 
@@ -191,13 +193,20 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
       ...storeEnv,
       RATE_LIMIT_KEY_PREFIX: `${prefix}-direct`,
       RATE_LIMIT_CREATE_PER_MINUTE_PER_ADDRESS: "3",
+    });
+    budget = await startTestService({
+      ...storeEnv,
+      RATE_LIMIT_KEY_PREFIX: `${prefix}-budget`,
       RATE_LIMIT_MINT_PER_MINUTE: "10",
       ACS_QUOTA_MINT_PER_30S: "3",
     });
   }, STARTUP_MS);
   afterAll(async () => {
-    await Promise.all([proxied?.stop(), direct?.stop()]);
-    if (redisUrl) await Promise.all([deleteKeys(redisUrl, prefix), deleteKeys(redisUrl, `${prefix}-direct`)]);
+    await Promise.all([proxied?.stop(), direct?.stop(), budget?.stop()]);
+    if (redisUrl)
+      await Promise.all(
+        ["", "-direct", "-budget"].map((suffix) => deleteKeys(redisUrl!, `${prefix}${suffix}`)),
+      );
   });
 
   /** Skips (with a printed line) when Redis is unreachable outside CI; CI fails in beforeAll instead. */
@@ -335,15 +344,17 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   test("the service-wide budget stops all callers together below ACS's quota, per 30 seconds", async () => {
     if (!ready("service-wide budget")) return;
     const outcomes: string[] = [];
-    for (let i = 1; i <= 3; i++) outcomes.push(outcome(await mint(`sw-${i}`, ["user"], "", direct!)));
+    for (let i = 1; i <= 3; i++) outcomes.push(outcome(await mint(`sw-${i}`, ["user"], "", budget!)));
     expect(outcomes).toEqual(["OK", "OK", "OK"]);
-    await expectRefused([direct!], () => mint("sw-4", ["user"], "", direct!), SERVICE_WIDE, 30);
+    await expectRefused([budget!], () => mint("sw-4", ["user"], "", budget!), SERVICE_WIDE, 30);
     if (redisUrl) {
       // The refused caller's own and its address's counters were given back.
       const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
       try {
-        expect(await client.get(`${prefix}-direct:mint:principal:10:subject:sw-4`)).toBe("0");
-        expect(await client.get(`${prefix}-direct:mint:address:120:127.0.0.1`)).toBe("3");
+        expect(await client.get(`${prefix}-budget:mint:principal:10:subject:sw-4`)).toBe("0");
+        expect(await client.get(`${prefix}-budget:mint:address:120:127.0.0.1`)).toBe("3");
+        // sw-4's first mint would have created its identity: the create counters were given back too.
+        expect(await client.get(`${prefix}-budget:create:address:60:127.0.0.1`)).toBe("3");
       } finally {
         client.disconnect();
       }
@@ -387,7 +398,7 @@ describe("two replicas sharing one Redis", () => {
       RATE_LIMIT_MINT_PER_MINUTE: "3",
       RATE_LIMIT_MINT_PER_MINUTE_PER_ADDRESS: "5",
       RATE_LIMIT_CREATE_PER_MINUTE: "10",
-      ACS_QUOTA_CREATE_PER_30S: "3",
+      ACS_QUOTA_REVOKE_PER_30S: "3",
     };
     replicas = [await startTestService(env), await startTestService(env)];
   }, STARTUP_MS);
@@ -425,19 +436,26 @@ describe("two replicas sharing one Redis", () => {
 
   test("the service-wide budget is one for all replicas", async () => {
     if (!both()) return;
-    const create = async (i: number) =>
+    // Each replica here has a database of its own (they share only Redis), so each owner's identity
+    // lives on one replica: owner i revokes on replica i % 2. 3 revokes per 30 s in all.
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const minted = await mintOn(i, `rep-owner-${i}`, `203.0.113.${60 + i}`);
+      ids.push(minted.data!.issueMyAccessToken.identity.id as string);
+    }
+    const revoke = async (i: number) =>
       send(
         replicas[i % 2],
-        op.CREATE,
-        {},
+        op.REVOKE,
+        { id: ids[i % 2] },
         {
-          token: await replicas[i % 2].tokenFor(`rep-service-${i}`, ["service"]),
-          forwardedFor: `203.0.113.${60 + i}`,
+          token: await replicas[i % 2].tokenFor(`rep-owner-${i % 2}`, ["user"]),
+          forwardedFor: `203.0.113.${62 + i}`,
         },
       );
-    for (let i = 0; i < 3; i++) expect(outcome(await create(i))).toBe("OK");
-    await expectRefused(replicas, () => create(3), SERVICE_WIDE, 30);
-    await expectRefused(replicas, () => create(4), SERVICE_WIDE, 30);
+    for (let i = 0; i < 3; i++) expect(outcome(await revoke(i))).toBe("OK");
+    await expectRefused(replicas, () => revoke(3), SERVICE_WIDE, 30);
+    await expectRefused(replicas, () => revoke(4), SERVICE_WIDE, 30);
   });
 });
 

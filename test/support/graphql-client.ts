@@ -1,5 +1,6 @@
 // A real GraphQL client (Apollo Client over HTTP) for end-to-end tests, with results flattened to
-// { data, errors } so tests can assert on error codes.
+// { data, errors } so tests can assert on error codes. Its fetch is tapped by the secret sweep: the
+// bearer token it sends and the tokens and errors it receives are recorded (see secret-sweep.ts).
 import {
   ApolloClient,
   CombinedGraphQLErrors,
@@ -8,6 +9,7 @@ import {
   type DocumentNode,
 } from "@apollo/client";
 import { parse } from "graphql";
+import { tapFetch } from "./secret-sweep";
 
 export interface GraphQLResult<T = Record<string, unknown>> {
   data: T | null;
@@ -23,7 +25,11 @@ export interface TestClient {
 
 export function graphqlClient(url: string, bearerToken?: string): TestClient {
   const client = new ApolloClient({
-    link: new HttpLink({ uri: url, headers: bearerToken ? { authorization: `Bearer ${bearerToken}` } : {} }),
+    link: new HttpLink({
+      uri: url,
+      headers: bearerToken ? { authorization: `Bearer ${bearerToken}` } : {},
+      fetch: tapFetch(globalThis.fetch),
+    }),
     cache: new InMemoryCache({ addTypename: false } as never),
     defaultOptions: { query: { fetchPolicy: "no-cache" }, mutate: { fetchPolicy: "no-cache" } },
   });

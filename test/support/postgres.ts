@@ -148,12 +148,13 @@ export function describeWithPostgres(
       database = await createTestDatabase(prefix);
       if (!database) throw new Error(`PostgreSQL at ${shown(POSTGRES_TEST_URL)} stopped answering`);
     });
-    afterAll(async () => {
-      await database?.cleanup();
-    });
     body(() => {
       if (!database) throw new Error("the test schema is made in beforeAll; use it inside tests and hooks");
       return database;
+    });
+    // Registered after the body's hooks, so it runs after them: services using the schema stop first.
+    afterAll(async () => {
+      await database?.cleanup();
     });
   });
 }

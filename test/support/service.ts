@@ -1,5 +1,7 @@
 // Starts the whole service over HTTP for end-to-end tests: in-process emulator, embedded database
-// in memory (or the database given), development bearer tokens.
+// in memory (or the database given), development bearer tokens. Under jest every service also feeds
+// the whole-suite secret sweep (secret-sweep.ts): trace logs to a file, the secrets it holds and
+// issues recorded, its database dumped on stop.
 import "reflect-metadata";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -8,6 +10,7 @@ import { loadConfig, type AppConfig } from "../../src/config";
 import { startService, type RunningService } from "../../src/server/start-service";
 import { createLogger, type Logger } from "../../src/server/logger";
 import { graphqlClient, type TestClient } from "./graphql-client";
+import { accessKeyOf, captureService, devIssuerPrivateKey, recordSecret, urlPassword } from "./secret-sweep";
 
 export interface TestService extends RunningService {
   config: AppConfig;
@@ -24,13 +27,24 @@ export async function startTestService(
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "acs-identity-graph-"));
   const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
   config.database = options.database ?? { kind: "embedded", dir: "memory://" };
-  const service = await startService(config, {
-    logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
-  });
-  const tokenFor = (subject: string, roles: string[], ttlSeconds = 600) => {
+  const capture = captureService(options.logger);
+  let service: RunningService;
+  try {
+    service = await startService(config, {
+      logger: capture?.logger ?? options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
+    });
+  } catch (error) {
+    await capture?.finish({ failedToStart: true });
+    throw error;
+  }
+  recordServiceSecrets(config, service);
+  const tokenFor = async (subject: string, roles: string[], ttlSeconds = 600) => {
     if (!service.devIssuer) throw new Error("development tokens are off in this configuration");
-    return service.devIssuer.sign({ sub: subject, roles, ttlSeconds });
+    const token = await service.devIssuer.sign({ sub: subject, roles, ttlSeconds });
+    recordSecret("bearer token", token);
+    return token;
   };
+  let stopping: Promise<void> | undefined;
   return {
     ...service,
     config,
@@ -39,9 +53,31 @@ export async function startTestService(
       return graphqlClient(service.graphqlUrl, await tokenFor(subject, roles));
     },
     anonymous: () => graphqlClient(service.graphqlUrl),
-    async stop() {
-      await service.close();
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-    },
+    stop: () =>
+      (stopping ??= (async () => {
+        await capture?.dumpDatabase(service.store.db);
+        try {
+          await service.close();
+        } finally {
+          await capture?.finish();
+          if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+        }
+      })()),
   };
+}
+
+// What this service holds that must never leak: the ACS access key (the emulator's or the configured
+// one), credentials in database/Redis URLs, the Apollo key, the development issuer's private key.
+function recordServiceSecrets(config: AppConfig, service: RunningService): void {
+  recordSecret("emulator access key", service.emulator?.accessKey);
+  recordSecret("emulator connection string", service.emulator?.connectionString);
+  if (config.acs.kind === "connectionString") {
+    recordSecret("ACS connection string", config.acs.connectionString);
+    recordSecret("ACS access key", accessKeyOf(config.acs.connectionString));
+  }
+  if (config.database.kind === "postgres")
+    recordSecret("database password", urlPassword(config.database.url));
+  recordSecret("Redis password", urlPassword(config.redisUrl));
+  recordSecret("Apollo key", config.apollo?.key);
+  if (service.devIssuer) recordSecret("dev issuer private key", devIssuerPrivateKey(config.dataDir));
 }
