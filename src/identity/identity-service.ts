@@ -2,7 +2,7 @@ import type { Permission } from "../auth/policy";
 import { checkTokenRequest } from "../auth/policy";
 import { AppError, ErrorCode, forbidden, notFound } from "../errors";
 import { actorOf, type Caller } from "./caller";
-import type { AcsScope, AuditAction, AuditEvent, AuditOutcome, IdentityRecord, Page } from "./model";
+import type { AcsScope, AuditAction, AuditEvent, IdentityRecord, NewAuditEvent, Page } from "./model";
 import { MAX_TOKEN_MINUTES } from "./model";
 import type {
   AcsIdentityBackend,
@@ -346,16 +346,10 @@ export class IdentityService {
     }
   }
 
+  /** Records what the caller did or tried; who, which request and which field come from the caller. */
   private writeAudit(
     caller: Caller,
-    event: {
-      action: AuditAction;
-      identityId: string | null;
-      scopes: AcsScope[] | null;
-      expiresOn: Date | null;
-      outcome: AuditOutcome;
-      errorCode: string | null;
-    },
+    event: Omit<NewAuditEvent, "actor" | "requestId" | "operation" | "at">,
   ): Promise<AuditEvent> {
     return this.deps.audit.record({
       ...event,

@@ -2,7 +2,6 @@
 // embedded database in memory). Each attack must be refused with a stable code and leave no trace: no
 // ACS call, no identity row, no audit row. Positive controls show the limits are not refusing everything.
 import { getIntrospectionQuery, GraphQLError, parse, specifiedRules, validate } from "graphql";
-import http from "node:http";
 import net from "node:net";
 import { gzipSync } from "node:zlib";
 import { loadConfig } from "../../src/config";
@@ -16,7 +15,7 @@ import {
   type QueryMeasure,
 } from "../../src/server/query-limits";
 import * as op from "../support/operations";
-import { startTestService, type TestService } from "../support/service";
+import { startProductionTestService, startTestService, type TestService } from "../support/service";
 
 const APP_ORIGIN = "http://app.example.test:5173";
 const EVIL_ORIGIN = "https://evil.example";
@@ -94,15 +93,6 @@ function expectNoStack(result: RawResult) {
 }
 
 /** An issuer's key endpoint with no keys: production needs one, these tests send no bearer tokens. */
-async function emptyJwks() {
-  const server = http.createServer((_req, res) => res.end(JSON.stringify({ keys: [] })));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/jwks`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 const MINT = `issueMyAccessToken(scopes: [CHAT]) { token }`;
 const fields = (n: number, field: string) => Array.from({ length: n }, () => field).join(" ");
@@ -470,19 +460,10 @@ describe("with the default limits (NODE_ENV=test)", () => {
 
 describe("in production (NODE_ENV=production)", () => {
   let service: TestService;
-  let jwks: Awaited<ReturnType<typeof emptyJwks>>;
   beforeAll(async () => {
-    jwks = await emptyJwks();
-    service = await startTestService({
-      NODE_ENV: "production",
-      AUTH_JWKS_URL: jwks.url,
-      AUTH_AUDIENCE: "api://acs-identity-graph",
-    });
+    service = await startProductionTestService();
   });
-  afterAll(async () => {
-    await service?.stop();
-    await jwks?.close();
-  });
+  afterAll(() => service?.stop());
 
   test.each([
     ["__schema", "{ __schema { types { name } } }"],
@@ -531,21 +512,10 @@ describe("in production (NODE_ENV=production)", () => {
 
 describe("in production with INTROSPECTION=true and FIELD_SUGGESTIONS=true", () => {
   let service: TestService;
-  let jwks: Awaited<ReturnType<typeof emptyJwks>>;
   beforeAll(async () => {
-    jwks = await emptyJwks();
-    service = await startTestService({
-      NODE_ENV: "production",
-      AUTH_JWKS_URL: jwks.url,
-      AUTH_AUDIENCE: "api://acs-identity-graph",
-      INTROSPECTION: "true",
-      FIELD_SUGGESTIONS: "true",
-    });
+    service = await startProductionTestService({ INTROSPECTION: "true", FIELD_SUGGESTIONS: "true" });
   });
-  afterAll(async () => {
-    await service?.stop();
-    await jwks?.close();
-  });
+  afterAll(() => service?.stop());
 
   test("introspection (__schema, __type) and `_service` answer", async () => {
     const schema = await post(service, { query: "{ __schema { mutationType { fields { name } } } }" });

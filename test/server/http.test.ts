@@ -1,5 +1,5 @@
 // The HTTP surface: CORS allowlist and CSRF prevention, landing pages, health, metrics, request ids.
-import { startTestService, type TestService } from "../support/service";
+import { startProductionTestService, startTestService, type TestService } from "../support/service";
 
 const APP_ORIGIN = "http://app.example.test:5173";
 
@@ -90,23 +90,10 @@ describe("in development", () => {
 
 describe("in production", () => {
   let service: TestService;
-  let jwks: { url: string; close(): Promise<void> };
   beforeAll(async () => {
-    const http = await import("node:http");
-    const server = http.createServer((_req, res) => res.end(JSON.stringify({ keys: [] })));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
-    jwks = { url: `http://127.0.0.1:${port}/jwks`, close: () => new Promise((r) => server.close(() => r())) };
-    service = await startTestService({
-      NODE_ENV: "production",
-      AUTH_JWKS_URL: jwks.url,
-      AUTH_AUDIENCE: "api://acs-identity-graph",
-    });
+    service = await startProductionTestService();
   });
-  afterAll(async () => {
-    await service?.stop();
-    await jwks?.close();
-  });
+  afterAll(() => service?.stop());
 
   test("there is no Sandbox, no introspection, and no development tokens", async () => {
     const page = await (await fetch(service.graphqlUrl, { headers: { accept: "text/html" } })).text();

@@ -10,6 +10,7 @@ import { loadConfig, type AppConfig } from "../../src/config";
 import { startService, type RunningService } from "../../src/server/start-service";
 import { createLogger, type Logger } from "../../src/server/logger";
 import { graphqlClient, type TestClient } from "./graphql-client";
+import { startJwksServer } from "./jwks-server";
 import { accessKeyOf, captureService, devIssuerPrivateKey, recordSecret, urlPassword } from "./secret-sweep";
 
 export interface TestService extends RunningService {
@@ -80,4 +81,26 @@ function recordServiceSecrets(config: AppConfig, service: RunningService): void 
   recordSecret("Redis password", urlPassword(config.redisUrl));
   recordSecret("Apollo key", config.apollo?.key);
   if (service.devIssuer) recordSecret("dev issuer private key", devIssuerPrivateKey(config.dataDir));
+}
+
+/**
+ * The service as production runs it (NODE_ENV=production: no development tokens, no Sandbox, no
+ * introspection unless asked), trusting a local issuer that publishes no keys, so no token verifies.
+ */
+export async function startProductionTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const issuer = await startJwksServer();
+  try {
+    const service = await startTestService({
+      NODE_ENV: "production",
+      AUTH_ISSUER: issuer.url,
+      AUTH_JWKS_URL: issuer.jwksUrl,
+      AUTH_AUDIENCE: "api://acs-identity-graph",
+      ...env,
+    });
+    const stop = service.stop;
+    return { ...service, stop: async () => Promise.all([stop(), issuer.stop()]).then(() => undefined) };
+  } catch (error) {
+    await issuer.stop();
+    throw error;
+  }
 }
