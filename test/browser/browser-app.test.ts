@@ -7,6 +7,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
+import { recordJwtsIn, sweepDir } from "../support/secret-sweep";
 import { startTestService, type TestService } from "../support/service";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -78,6 +79,12 @@ describeIfBrowser("the example app in headless Chromium", () => {
 
   test("from the allowed origin it signs in, shows the identity and expiry, and refreshes", async () => {
     const page = await browser.newPage();
+    // The ACS tokens the browser receives join the secret sweep's list (its requests bypass jest's fetch).
+    const received: Array<Promise<number>> = [];
+    page.on("response", (response) => {
+      if (response.url() === service.graphqlUrl && response.request().method() === "POST")
+        received.push(response.text().then((body) => recordJwtsIn(body, "browser-app.test.ts")));
+    });
     await page.goto(`${allowed.origin}/?api=${encodeURIComponent(service.graphqlUrl)}`);
     await page.fill("#bearer", await service.tokenFor("browser-alice", ["user"]));
     await page.click("#sign-in");
@@ -97,6 +104,8 @@ describeIfBrowser("the example app in headless Chromium", () => {
     await page.screenshot({ path: path.join(ARTIFACTS, "browser-app.png"), fullPage: true });
     const owned = await service.store.identities.findActiveByOwner("browser-alice");
     expect(owned?.id).toBe(identity);
+    if (sweepDir())
+      expect((await Promise.all(received)).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
   });
 
   test("from a disallowed origin the browser blocks the call and nothing is created", async () => {

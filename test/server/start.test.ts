@@ -1,11 +1,13 @@
 // The README's path on the embedded default: `npm start` with nothing configured, a token from
 // `npm run token`, one mutation over HTTP, then a clean shutdown. Runs the built commands.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { builtFile } from "../support/build";
+import { openStore } from "../../src/store";
 import { stopGracefully, waitForLine } from "../support/child-process";
+import { captureProcess, devIssuerPrivateKey, recordSecret } from "../support/secret-sweep";
 
 test("npm start serves the API on the embedded default, and npm run token mints a working bearer token", async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "npm-start-"));
@@ -15,12 +17,14 @@ test("npm start serves the API on the embedded default, and npm run token mints 
     HOME: process.env.HOME,
     DATA_DIR: dataDir,
     PORT: "0",
-    LOG_LEVEL: "warn",
+    // Everything, so the secret sweep reads every line this process logs.
+    LOG_LEVEL: "trace",
   };
   const child = spawn(process.execPath, [builtFile("src/main.js")], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const capture = captureProcess(child, "npm start (test/server/start.test.ts)");
   try {
     const lines: string[] = [];
     const [, url] = await waitForLine(child, /ready: (http:\/\/\S+\/graphql)/, lines);
@@ -40,13 +44,25 @@ test("npm start serves the API on the embedded default, and npm run token mints 
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
       body: JSON.stringify({
-        query: "mutation { issueMyAccessToken(scopes: [CHAT]) { expiresOn identity { id owner } } }",
+        query: "mutation { issueMyAccessToken(scopes: [CHAT]) { token expiresOn identity { id owner } } }",
       }),
     });
     const body = (await response.json()) as { data: { issueMyAccessToken: { identity: { owner: string } } } };
     expect(body.data.issueMyAccessToken.identity.owner).toBe("alice");
 
     expect(await stopGracefully(child)).toBe(0);
+    if (capture) {
+      // Its own secrets, kept in its data folder: the emulator's access key and the development issuer's key.
+      const resource = JSON.parse(readFileSync(path.join(dataDir, "emulator", "resource.json"), "utf8"));
+      recordSecret("emulator access key", resource.accessKey);
+      recordSecret("dev issuer private key", devIssuerPrivateKey(dataDir));
+      const store = await openStore({ kind: "embedded", dir: path.join(dataDir, "db") });
+      try {
+        await capture.finish(store.db);
+      } finally {
+        await store.close();
+      }
+    }
   } finally {
     child.kill("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });

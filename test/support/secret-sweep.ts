@@ -9,9 +9,11 @@
 //   svc-<pid>-<random>-<n>.json        one per service: label, test file, log mode, canary, dump counts
 //   svc-<pid>-<random>-<n>.log         its log lines (pino JSON lines)
 //   svc-<pid>-<random>-<n>.rows.jsonl  its database rows, one per line, dumped just before it closed
+//   proc-<pid>-<random>.{json,log,rows.jsonl}  the same for a built service run as a child process
 //   p<pid>.secrets.jsonl      secrets issued or used, as { kind, value, origin }
 //   p<pid>.errors.jsonl       errors and error bodies that test clients received from local services,
 //                             and the service's /metrics, /healthz and /readyz bodies
+import type { ChildProcess } from "node:child_process";
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -191,8 +193,11 @@ export interface ServiceManifest {
   label: string;
   testFile: string;
   pid: number;
-  /** sweep: our trace logger; tee: the test's own logger, copied; silent: the test's logger logs nothing. */
-  logMode: "sweep" | "tee" | "silent";
+  /**
+   * sweep: our trace logger; tee: the test's own logger, copied; silent: the test's logger logs nothing;
+   * process: a built service run as a child process, its stdout and stderr.
+   */
+  logMode: "sweep" | "tee" | "silent" | "process";
   /** A random value logged once at start: finding it proves this service's log reached the file. */
   canary: string | null;
   startedAt: string;
@@ -375,4 +380,45 @@ export function urlPassword(url: string | undefined): string | undefined {
 /** The access key in an ACS connection string. */
 export function accessKeyOf(connectionString: string | undefined): string | undefined {
   return connectionString ? /accesskey=([^;]+)/i.exec(connectionString)?.[1] : undefined;
+}
+
+/**
+ * Captures a built service run as a child process (`npm start`): its stdout and stderr are its log.
+ * `finish` after it has exited, with its database opened again from its data folder when it had one.
+ */
+export function captureProcess(
+  child: ChildProcess,
+  label: string,
+): { finish(db?: Kysely<any>): Promise<void> } | undefined {
+  const dir = sweepDir();
+  if (!dir) return undefined;
+  const base = path.join(dir, `proc-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const manifest: ServiceManifest = {
+    label,
+    testFile: path.relative(process.cwd(), expect.getState().testPath ?? ""),
+    pid: child.pid ?? 0,
+    logMode: "process",
+    canary: null,
+    startedAt: new Date().toISOString(),
+  };
+  const writeManifest = () => writeFileSync(`${base}.json`, JSON.stringify(manifest, null, 2));
+  writeManifest();
+  const log = (chunk: Buffer) => appendFileSync(`${base}.log`, chunk);
+  child.stdout?.on("data", log);
+  child.stderr?.on("data", log);
+  return {
+    async finish(db) {
+      if (db) {
+        try {
+          const counts = await dumpRows(db, `${base}.rows.jsonl`);
+          manifest.tables = counts.tables;
+          manifest.rows = counts.rows;
+        } catch (error) {
+          manifest.dumpError = error instanceof Error ? error.message : String(error);
+        }
+      } else manifest.dumpError = "no database was given";
+      manifest.stoppedAt = new Date().toISOString();
+      writeManifest();
+    },
+  };
 }
