@@ -107,9 +107,11 @@ export class IdentityService {
       }
       const minutes = this.tokenRequest(caller, scopes, expiresInMinutes);
       // A first mint also creates the identity in ACS, which spends the create quota too.
-      const exists = (await this.deps.store.findActiveByOwner(userId)) !== undefined;
-      await this.deps.limiter.consume(exists ? ["mint"] : ["mint", "create"], caller);
-      const { record, created } = await this.getOrCreateOwned(userId, actorOf(caller));
+      const existing = await this.deps.store.findActiveByOwner(userId);
+      await this.deps.limiter.consume(existing ? ["mint"] : ["mint", "create"], caller);
+      const { record, created } = existing
+        ? { record: this.notBeingDeleted(existing), created: false }
+        : await this.getOrCreateOwned(userId, actorOf(caller));
       audit.identityId = record.id;
       if (created) await this.recordCreation(caller, record);
       return this.mint(record, scopes, minutes);
@@ -402,12 +404,17 @@ export class IdentityService {
       }),
       (id) => this.deps.acs.deleteIdentity(id),
     );
-    if (result.record.deletionRequestedAt) {
+    return { ...result, record: this.notBeingDeleted(result.record) };
+  }
+
+  /** An owner's identity whose delete is pending blocks both its use and a new one for that owner. */
+  private notBeingDeleted(record: IdentityRecord): IdentityRecord {
+    if (record.deletionRequestedAt) {
       throw notFound(
         "This identity is being deleted; an operator must complete the delete before a new one is created.",
       );
     }
-    return result;
+    return record;
   }
 
   /** Validates a token request against ACS's range and the caller's policy; returns the lifetime to ask for. */
