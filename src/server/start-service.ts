@@ -99,6 +99,12 @@ export async function startService(
 
     const app = express();
     app.disable("x-powered-by");
+    // Responses carry tokens: no validators derived from their bodies, no content sniffing.
+    app.set("etag", false);
+    app.use((_req, res, next) => {
+      res.setHeader("x-content-type-options", "nosniff");
+      next();
+    });
     // req.ip is the client address only through proxies named by TRUST_PROXY.
     app.set("trust proxy", config.http.trustProxy);
     const { requestTimeoutMs, headersTimeoutMs } = config.http;

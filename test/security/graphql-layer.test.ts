@@ -126,6 +126,10 @@ describe("with the default limits (NODE_ENV=test)", () => {
       expect(result.body.data!.issueMyAccessToken.token).toMatch(/^ey/);
       const after = await effects(service);
       expect(after.tokensIssued - before.tokensIssued).toBe(1);
+      // A response holding a token is never stored by a cache, fingerprinted or sniffed.
+      expect(result.headers.get("cache-control")).toBe("no-store");
+      expect(result.headers.get("etag")).toBeNull();
+      expect(result.headers.get("x-content-type-options")).toBe("nosniff");
     });
 
     test("the largest legitimate query passes: a full page of 100 audit events (cost 3500)", async () => {
