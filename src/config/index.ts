@@ -215,6 +215,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (isProduction && e.AUTH_ALLOW_DEV_TOKENS) {
     fail("AUTH_ALLOW_DEV_TOKENS", "development tokens are refused when NODE_ENV=production");
   }
+  if (isProduction && e.AUTH_JWKS_URL && !e.AUTH_ISSUER) {
+    // Keys are often shared (one JWKS for every tenant of a provider): only `iss` says whose token it is.
+    fail(
+      "AUTH_ISSUER",
+      "NODE_ENV=production with AUTH_JWKS_URL needs AUTH_ISSUER too, to pin the token issuer",
+    );
+  }
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     fail(
       "HTTP_HEADERS_TIMEOUT_MS",

@@ -57,6 +57,7 @@ test.each([
     },
     "AUTH_ALLOW_DEV_TOKENS",
   ],
+  [{ NODE_ENV: "production", AUTH_JWKS_URL: "https://i/jwks", AUTH_AUDIENCE: "a" }, "AUTH_ISSUER"],
   [{ RATE_LIMIT_MINT_PER_MINUTE: "0" }, "RATE_LIMIT_MINT_PER_MINUTE"],
   [{ CORS_ORIGINS: "https://ok.example, not a url" }, "CORS_ORIGINS"],
   [{ APOLLO_KEY: "service:x" }, "APOLLO_GRAPH_REF"],

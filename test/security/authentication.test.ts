@@ -28,7 +28,7 @@ const settings = {
 };
 
 let issuerKey: SigningKey; // the key the legitimate issuer signs with now (rotation replaces it)
-let jwks: JwksServer; // service's issuer: JWKS only (AUTH_JWKS_URL)
+let jwks: JwksServer; // service's issuer, pinned (AUTH_ISSUER), with its keys at AUTH_JWKS_URL
 let attacker: JwksServer; // a key server the attacker controls; it must never be asked anything
 let attackerKey: SigningKey;
 let service: TestService;
@@ -36,7 +36,7 @@ let service: TestService;
 beforeAll(async () => {
   [issuerKey, attackerKey] = await Promise.all([newSigningKey("k1"), newSigningKey("attacker-1")]);
   [jwks, attacker] = await Promise.all([startJwksServer([issuerKey]), startJwksServer([attackerKey])]);
-  service = await startTestService({ ...settings, AUTH_JWKS_URL: jwks.jwksUrl });
+  service = await startTestService({ ...settings, AUTH_ISSUER: jwks.url, AUTH_JWKS_URL: jwks.jwksUrl });
 });
 afterAll(async () => {
   await service?.stop();
@@ -304,6 +304,7 @@ describe("required claims, issuer and audience", () => {
     ["missing sub", () => valid({}, ["sub"])],
     ["empty sub", () => valid({ sub: "" })],
     ["missing iss", () => valid({}, ["iss"])],
+    ["a foreign iss on a token signed with the trusted key", () => valid({ iss: "https://evil.example" })],
     ["missing aud", () => valid({}, ["aud"])],
     ["wrong audience", () => valid({ aud: "api://someone-else" })],
     ["audience array with none matching", () => valid({ aud: ["api://someone-else", "api://another"] })],
