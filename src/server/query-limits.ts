@@ -234,7 +234,8 @@ export function countTokens(source: string, max: number): number | undefined {
  * error thrown from a plugin's `didResolveSource` becomes a 500. So the query text (POST body or GET
  * `query` parameter) is read here by Armor's counting parser, which gives up at the first token over
  * the limit: parsing never costs more than `maxTokens` tokens. An accepted document is parsed twice,
- * well under a millisecond at 2000 tokens. Batches are left to Apollo, which refuses them.
+ * well under a millisecond at 2000 tokens, and only documents longer than the limit in characters are
+ * counted at all. Batches are left to Apollo, which refuses them.
  */
 export function maxTokensMiddleware(
   maxTokens: number,
@@ -243,7 +244,13 @@ export function maxTokensMiddleware(
   return (req, res, next) => {
     const query =
       req.method === "GET" ? req.query?.query : (req.body as { query?: unknown } | undefined)?.query;
-    if (typeof query !== "string" || countTokens(query, maxTokens) !== undefined) {
+    // Every token but EOF spans at least one character, so a document no longer than the limit cannot
+    // exceed it: the common request (a mint is ~150 characters) skips the second parse altogether.
+    if (
+      typeof query !== "string" ||
+      query.length <= maxTokens ||
+      countTokens(query, maxTokens) !== undefined
+    ) {
       next();
       return;
     }

@@ -15,6 +15,7 @@ import {
   type QueryMeasure,
 } from "../../src/server/query-limits";
 import * as op from "../support/operations";
+import { preflight as preflightFrom } from "../support/graphql-client";
 import { startProductionTestService, startTestService, type TestService } from "../support/service";
 
 const APP_ORIGIN = "http://app.example.test:5173";
@@ -386,15 +387,7 @@ describe("with the default limits (NODE_ENV=test)", () => {
   });
 
   describe("CORS", () => {
-    const preflight = (origin: string) =>
-      fetch(service.graphqlUrl, {
-        method: "OPTIONS",
-        headers: {
-          origin,
-          "access-control-request-method": "POST",
-          "access-control-request-headers": "authorization,content-type",
-        },
-      });
+    const preflight = (origin: string) => preflightFrom(service.graphqlUrl, origin);
 
     test("a preflight from the allowed origin gets that origin back, never *, and no credentials", async () => {
       const response = await preflight(APP_ORIGIN);

@@ -1,4 +1,5 @@
 // The HTTP surface: CORS allowlist and CSRF prevention, landing pages, health, metrics, request ids.
+import { preflight as preflightFrom } from "../support/graphql-client";
 import { startProductionTestService, startTestService, type TestService } from "../support/service";
 
 const APP_ORIGIN = "http://app.example.test:5173";
@@ -10,15 +11,7 @@ describe("in development", () => {
   });
   afterAll(() => service?.stop());
 
-  const preflight = (origin: string) =>
-    fetch(service.graphqlUrl, {
-      method: "OPTIONS",
-      headers: {
-        origin,
-        "access-control-request-method": "POST",
-        "access-control-request-headers": "authorization,content-type",
-      },
-    });
+  const preflight = (origin: string) => preflightFrom(service.graphqlUrl, origin);
 
   test.each([APP_ORIGIN, "https://studio.apollographql.com", "https://sandbox.embed.apollographql.com"])(
     "a preflight from the allowed origin %s succeeds",

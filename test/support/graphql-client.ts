@@ -74,3 +74,15 @@ function stripTypename(value: unknown): unknown {
   }
   return value;
 }
+
+/** A browser's CORS preflight for a POST with a bearer token, from `origin`. */
+export function preflight(url: string, origin: string): Promise<Response> {
+  return fetch(url, {
+    method: "OPTIONS",
+    headers: {
+      origin,
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization,content-type",
+    },
+  });
+}

@@ -294,13 +294,7 @@ export function captureService(testLogger?: Logger): ServiceCapture | undefined 
   return {
     logger,
     async dumpDatabase(db) {
-      try {
-        const counts = await dumpRows(db, `${base}.rows.jsonl`);
-        manifest.tables = counts.tables;
-        manifest.rows = counts.rows;
-      } catch (error) {
-        manifest.dumpError = error instanceof Error ? error.message : String(error);
-      }
+      await dumpInto(manifest, db, base);
       writeManifest();
     },
     async finish(outcome = {}) {
@@ -318,6 +312,17 @@ export function captureService(testLogger?: Logger): ServiceCapture | undefined 
       writeManifest();
     },
   };
+}
+
+/** Dumps the rows next to the capture's other files and notes the counts, or why it failed, in its manifest. */
+async function dumpInto(manifest: ServiceManifest, db: Kysely<any>, base: string): Promise<void> {
+  try {
+    const counts = await dumpRows(db, `${base}.rows.jsonl`);
+    manifest.tables = counts.tables;
+    manifest.rows = counts.rows;
+  } catch (error) {
+    manifest.dumpError = error instanceof Error ? error.message : String(error);
+  }
 }
 
 /** Every row of every table in the database's schema search path (not just the tables we know). */
@@ -408,15 +413,8 @@ export function captureProcess(
   child.stderr?.on("data", log);
   return {
     async finish(db) {
-      if (db) {
-        try {
-          const counts = await dumpRows(db, `${base}.rows.jsonl`);
-          manifest.tables = counts.tables;
-          manifest.rows = counts.rows;
-        } catch (error) {
-          manifest.dumpError = error instanceof Error ? error.message : String(error);
-        }
-      } else manifest.dumpError = "no database was given";
+      if (db) await dumpInto(manifest, db, base);
+      else manifest.dumpError = "no database was given";
       manifest.stoppedAt = new Date().toISOString();
       writeManifest();
     },
