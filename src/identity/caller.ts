@@ -1,4 +1,4 @@
-import type { EffectivePolicy } from "../auth/policy";
+import type { EffectivePolicy } from "./policy";
 
 /** Who is asking, and what their policy lets them do. Built by the server from the bearer token. */
 export interface Caller {

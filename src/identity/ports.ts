@@ -1,7 +1,15 @@
 // The interfaces the identity core depends on. Implementations live in src/acs, src/store and
-// src/identity/rate-limit*; the core imports none of them.
+// src/ratelimit; the core imports none of them.
 import type { Caller } from "./caller";
-import type { AcsScope, AuditEvent, IdentityRecord, NewAuditEvent, NewIdentity, Page } from "./model";
+import type {
+  AcsScope,
+  AuditEvent,
+  IdentityRecord,
+  NewAuditEvent,
+  NewIdentity,
+  Page,
+  RateBucket,
+} from "./model";
 
 export interface IssuedToken {
   token: string;
@@ -73,6 +81,3 @@ export interface RateLimiter {
   /** Takes one of each bucket, all or nothing: a refusal gives back what was taken. */
   consume(buckets: RateBucket | readonly RateBucket[], caller: Caller): Promise<void>;
 }
-
-/** The ACS actions with a quota of their own. */
-export type RateBucket = "mint" | "create" | "revoke" | "delete";
