@@ -91,6 +91,11 @@ const EnvSchema = z.object({
     )
     .default(["RS256"]),
   AUTH_ROLES_CLAIM: z.string().min(1).default("roles"),
+  // The claim naming the caller's Entra ID object id: the only Teams user whose token they may exchange.
+  AUTH_OBJECT_ID_CLAIM: z.string().min(1).default("oid"),
+  // The embedded emulator's stand-in for Entra ID, for the Teams token exchange (development and tests).
+  EMULATOR_TEAMS_ISSUER: url.optional(),
+  EMULATOR_TEAMS_JWKS_URL: url.optional(),
   AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   AUTH_ALLOW_DEV_TOKENS: bool.optional(),
   AUTH_JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
@@ -144,6 +149,8 @@ export interface AppConfig {
   isProduction: boolean;
   host: string;
   port: number;
+  /** The embedded emulator's Teams user token issuer (an Entra ID stand-in), when set. */
+  emulatorTeams: { issuer: string; jwksUrl: string | undefined } | undefined;
   /** Where embedded state lives: the database, the emulator's journal, the development signing key. */
   dataDir: string;
   logLevel: string;
@@ -156,6 +163,7 @@ export interface AppConfig {
     audience: string;
     algorithms: string[];
     rolesClaim: string;
+    objectIdClaim: string;
     clockToleranceSeconds: number;
     /** Accept tokens from the local development issuer (never in production). */
     devTokens: boolean;
@@ -265,6 +273,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: e.HOST,
     port: e.PORT,
     dataDir,
+    emulatorTeams: e.EMULATOR_TEAMS_ISSUER
+      ? { issuer: e.EMULATOR_TEAMS_ISSUER, jwksUrl: e.EMULATOR_TEAMS_JWKS_URL }
+      : undefined,
     logLevel: e.LOG_LEVEL,
     acs: { ...acs, timeoutMs: e.ACS_TIMEOUT_MS, maxRetries: e.ACS_MAX_RETRIES },
     database: e.DATABASE_URL
@@ -277,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: e.AUTH_AUDIENCE ?? DEV_AUDIENCE,
       algorithms: e.AUTH_ALGORITHMS,
       rolesClaim: e.AUTH_ROLES_CLAIM,
+      objectIdClaim: e.AUTH_OBJECT_ID_CLAIM,
       clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE_SECONDS,
       devTokens: !isProduction && (e.AUTH_ALLOW_DEV_TOKENS ?? !realIssuer),
       jwksTimeoutMs: e.AUTH_JWKS_TIMEOUT_MS,

@@ -30,8 +30,8 @@ export interface DeniedAttempt {
   errorCode?: ErrorCode;
 }
 
-/** What a use case returns: an identity, or a token with its identity. */
-type Outcome = IdentityRecord | { identity: IdentityRecord; expiresOn: Date };
+/** What a use case returns: an identity, a token with its identity, or a token of no ACS identity (Teams). */
+type Outcome = IdentityRecord | { identity: IdentityRecord; expiresOn: Date } | { expiresOn: Date };
 
 // Shown to the caller when the audit trail cannot be written; the cause goes to the log with the request id.
 const REPORT = "Quote the x-request-id response header when reporting it.";
@@ -89,7 +89,7 @@ export class AuditTrail {
     }
     await this.write(caller, {
       action: event.action,
-      identityId: "identity" in result ? result.identity.id : result.id,
+      identityId: "identity" in result ? result.identity.id : "id" in result ? result.id : null,
       scopes: event.scopes ?? null,
       expiresOn: "expiresOn" in result ? result.expiresOn : null,
       outcome: "success",

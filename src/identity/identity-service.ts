@@ -15,12 +15,20 @@ import type {
   ListAuditQuery,
   ListIdentitiesQuery,
   RateLimiter,
+  TeamsTokenRequest,
 } from "./ports";
 import { IdentityProvisioner, type MintedToken } from "./provisioning";
+import { assertOwnTeamsUser, assertTeamsRequest } from "./teams-exchange";
 import { assertCursor, assertIdentityId, assertOwner, assertPageSize } from "./validation";
 
 export type { DeniedAttempt } from "./audit-trail";
 export type { MintedToken } from "./provisioning";
+
+/** An ACS token for a Teams user: it belongs to their Teams identity, not to an identity of ours. */
+export interface TeamsToken {
+  token: string;
+  expiresOn: Date;
+}
 
 export interface IdentityServiceDeps {
   acs: AcsIdentityBackend;
@@ -142,6 +150,21 @@ export class IdentityService {
       else requirePermission(caller, ["mint:any"], "Minting tokens for an identity you do not own");
       await this.limiter.consume("mint", caller);
       return this.provisioner.mint(record, scopes, minutes);
+    });
+  }
+
+  /**
+   * Exchanges the caller's own Teams user token (a Microsoft Entra ID access token) for an ACS token.
+   * The Teams token is used once and kept nowhere: not stored, not logged, not in the audit trail.
+   */
+  async exchangeTeamsUserToken(caller: Caller, request: TeamsTokenRequest): Promise<TeamsToken> {
+    return this.trail.audited(caller, { action: "token.exchange_teams" }, async () => {
+      requireSubject(caller);
+      assertTeamsRequest(request);
+      requirePermission(caller, ["mint:self", "mint:any"], "Exchanging your Teams token");
+      assertOwnTeamsUser(caller, request);
+      await this.limiter.consume("mint", caller);
+      return this.acs.exchangeTeamsToken(request);
     });
   }
 

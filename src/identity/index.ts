@@ -8,5 +8,6 @@ export {
   IdentityService,
   type DeniedAttempt,
   type MintedToken,
+  type TeamsToken,
   type IdentityServiceDeps,
 } from "./identity-service";

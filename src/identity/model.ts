@@ -51,6 +51,7 @@ export type AuditAction =
   | "token.issue"
   | "token.revoke"
   | "identity.delete"
+  | "token.exchange_teams"
   | "identity.read"
   | "identity.list"
   | "audit.read";

@@ -16,6 +16,15 @@ export interface IssuedToken {
   expiresOn: Date;
 }
 
+export interface TeamsTokenRequest {
+  /** The Teams user's Entra ID access token: a secret, never stored or logged. */
+  teamsToken: string;
+  /** The Entra ID application (client) id the Teams token was issued to. */
+  clientId: string;
+  /** The Teams user's Entra ID object id (the token's `oid`). */
+  userObjectId: string;
+}
+
 /** The ACS Identity data plane. Errors are AppErrors (ACS_THROTTLED, ACS_UNAVAILABLE, NOT_FOUND, ...). */
 export interface AcsIdentityBackend {
   createIdentity(): Promise<{ id: string }>;
@@ -23,6 +32,11 @@ export interface AcsIdentityBackend {
   revokeTokens(id: string): Promise<void>;
   /** Deleting an identity that ACS no longer has succeeds (so a retried delete completes). */
   deleteIdentity(id: string): Promise<void>;
+  /**
+   * Exchanges a Microsoft Teams user's Entra ID token for an ACS token. The Teams token must have been
+   * issued to `clientId` for the user `userObjectId`; ACS checks both (BAD_USER_INPUT otherwise).
+   */
+  exchangeTeamsToken(request: TeamsTokenRequest): Promise<IssuedToken>;
   /** Readiness: can ACS be reached and does it accept our credential? */
   ping(): Promise<void>;
 }

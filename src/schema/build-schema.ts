@@ -12,6 +12,7 @@ import { referenceResolvers } from "./reference-resolvers";
 import { AccessTokenResolver } from "./resolvers/access-token.resolver";
 import { AuditEventResolver } from "./resolvers/audit-event.resolver";
 import { CommunicationIdentityResolver } from "./resolvers/communication-identity.resolver";
+import { TeamsResolver } from "./resolvers/teams.resolver";
 import { UserResolver } from "./resolvers/user.resolver";
 import { ViewerResolver } from "./resolvers/viewer.resolver";
 import { CommunicationIdentity } from "./types/communication-identity";
@@ -26,6 +27,7 @@ export async function buildFederatedSchema(): Promise<GraphQLSchema> {
       CommunicationIdentityResolver,
       AccessTokenResolver,
       AuditEventResolver,
+      TeamsResolver,
       UserResolver,
     ],
     orphanedTypes: [User, CommunicationIdentity],

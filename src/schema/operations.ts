@@ -19,10 +19,15 @@ export const GUARDED_ACTIONS: Readonly<Record<string, AuditAction>> = {
   createCommunicationIdentity: "identity.create",
   revokeAccessTokens: "token.revoke",
   deleteCommunicationIdentity: "identity.delete",
+  exchangeTeamsUserToken: "token.exchange_teams",
 };
 
 /** The actions that make a new credential or identity, spending ACS's issue or create quota. */
-const MINTING_ACTIONS: ReadonlySet<AuditAction> = new Set(["token.issue", "identity.create"]);
+const MINTING_ACTIONS: ReadonlySet<AuditAction> = new Set([
+  "token.issue",
+  "identity.create",
+  "token.exchange_teams",
+]);
 
 /**
  * Mutations that spend ACS quota on new credentials or identities. Each may run at most once per

@@ -42,6 +42,7 @@ export function createContextFactory(deps: ContextDeps) {
     const effective = effectivePolicy(policy, principal);
     const caller: Caller = {
       subject: principal.subject,
+      objectId: principal.objectId ?? null,
       effective,
       requestId: res.locals.requestId,
       clientAddress: req.ip ?? null,

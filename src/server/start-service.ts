@@ -52,7 +52,10 @@ export async function startService(
 
     let emulator: RunningEmulator | undefined;
     if (config.acs.kind === "emulator") {
-      emulator = await startEmulator({ dataDir: path.join(config.dataDir, "emulator") });
+      emulator = await startEmulator({
+        dataDir: path.join(config.dataDir, "emulator"),
+        teams: config.emulatorTeams,
+      });
       cleanups.push(["emulator", () => emulator!.close()]);
     }
     const acsLimits = { timeoutMs: config.acs.timeoutMs, maxRetries: config.acs.maxRetries };

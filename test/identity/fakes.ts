@@ -47,6 +47,10 @@ export class FakeAcs implements AcsIdentityBackend {
     if (this.failing.deleteIdentity) throw this.failing.deleteIdentity;
     this.identities.delete(id);
   }
+  async exchangeTeamsToken() {
+    this.calls.push("exchangeTeams");
+    return { token: "teams-token", expiresOn: new Date(Date.UTC(2030, 0, 1)) };
+  }
   async ping() {}
 }
 

@@ -161,3 +161,43 @@ describe("reads", () => {
     expect((await service.identitiesByIds(admin, ids)).size).toBe(2);
   });
 });
+
+describe("exchangeTeamsUserToken", () => {
+  const oid = "0b6b6d5e-3c6a-4a39-9f1e-2f1d7b0d2a11";
+  const request = {
+    teamsToken: "eyJ.teams.token",
+    clientId: "5f0c2b8e-8d7a-4c1e-9a63-0c3a1d2b4e5f",
+    userObjectId: oid,
+  };
+
+  test("your own Teams user: exchanged, spending the mint quota, audited without any identity", async () => {
+    const caller = { ...alice, objectId: oid.toUpperCase() };
+    await service.exchangeTeamsUserToken(caller, request);
+    expect(acs.calls).toEqual(["exchangeTeams"]);
+    expect(limiter.consumed).toEqual([["mint"]]);
+    expect(audit.events).toEqual([
+      expect.objectContaining({ action: "token.exchange_teams", identityId: null }),
+    ]);
+    expect(JSON.stringify(audit.events)).not.toContain(request.teamsToken);
+  });
+
+  test("someone else's Teams user, or no object id: FORBIDDEN with no ACS call", async () => {
+    for (const objectId of ["11111111-2222-4333-8444-555555555555", null]) {
+      await expect(service.exchangeTeamsUserToken({ ...alice, objectId }, request)).rejects.toMatchObject({
+        code: "FORBIDDEN",
+      });
+    }
+    expect(acs.calls).toEqual([]);
+  });
+
+  test.each([
+    ["teamsToken", { teamsToken: "" }],
+    ["teamsToken", { teamsToken: "a b" }],
+    ["clientId", { clientId: "app" }],
+    ["userObjectId", { userObjectId: "me" }],
+  ])("malformed %s: BAD_USER_INPUT naming it", async (field, change) => {
+    await expect(
+      service.exchangeTeamsUserToken({ ...alice, objectId: oid }, { ...request, ...change }),
+    ).rejects.toMatchObject({ code: "BAD_USER_INPUT", details: { field } });
+  });
+});
