@@ -104,6 +104,11 @@ const EnvSchema = z.object({
   POLICY_FILE: z.string().min(1).optional(),
 
   ...bucketSettings,
+  // Quota-aware token reuse (off by default): keys are base64 32-byte AES-256-GCM keys, the first seals.
+  TOKEN_REUSE: bool.optional(),
+  TOKEN_REUSE_KEYS: csv.optional(),
+  TOKEN_REUSE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  TOKEN_REUSE_MIN_REMAINING_SECONDS: z.coerce.number().int().min(0).max(86_400).default(900),
   // Namespaces the rate-limit keys in a shared Redis (e.g. staging and production on one server).
   RATE_LIMIT_KEY_PREFIX: z
     .string()
@@ -181,6 +186,8 @@ export interface AppConfig {
   rateLimitsPerAddress: Record<RateBucket, number>;
   /** For the whole service (all replicas sharing Redis), per 30 seconds: below ACS's own quotas. */
   acsQuota: Record<RateBucket, number>;
+  /** Quota-aware token reuse, when on. */
+  tokenReuse: { keys: Buffer[]; maxAgeMs: number; minRemainingMs: number } | undefined;
   /** Namespace of the rate-limit counters (Redis keys). */
   rateLimitKeyPrefix: string;
   http: {
@@ -259,6 +266,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
   }
   if (e.APOLLO_KEY && !e.APOLLO_GRAPH_REF) fail("APOLLO_GRAPH_REF", "is required with APOLLO_KEY");
+  const reuseKeys = (e.TOKEN_REUSE_KEYS ?? []).map((key) => Buffer.from(key, "base64"));
+  if (e.TOKEN_REUSE && reuseKeys.length === 0)
+    fail("TOKEN_REUSE_KEYS", "TOKEN_REUSE=true needs at least one key: kept tokens are encrypted at rest");
+  if (reuseKeys.some((key) => key.length !== 32))
+    fail("TOKEN_REUSE_KEYS", "each key must be 32 random bytes, base64 encoded (openssl rand -base64 32)");
 
   const dataDir = path.resolve(e.DATA_DIR);
   const acs: AcsSettings = e.ACS_CONNECTION_STRING
@@ -299,6 +311,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits: perBucket(e, bucketSetting.perMinute),
     rateLimitsPerAddress: perBucket(e, bucketSetting.perAddress),
     acsQuota: perBucket(e, bucketSetting.acsQuota),
+    tokenReuse: e.TOKEN_REUSE
+      ? {
+          keys: reuseKeys,
+          maxAgeMs: e.TOKEN_REUSE_MAX_AGE_SECONDS * 1000,
+          minRemainingMs: e.TOKEN_REUSE_MIN_REMAINING_SECONDS * 1000,
+        }
+      : undefined,
     rateLimitKeyPrefix: e.RATE_LIMIT_KEY_PREFIX,
     http: {
       corsOrigins: e.CORS_ORIGINS,

@@ -16,9 +16,11 @@ import type {
   ListIdentitiesQuery,
   RateLimiter,
   TeamsTokenRequest,
+  TokenCache,
 } from "./ports";
 import { IdentityProvisioner, type MintedToken } from "./provisioning";
 import { assertOwnTeamsUser, assertTeamsRequest } from "./teams-exchange";
+import { TokenReuse, type TokenReuseSettings } from "./token-reuse";
 import { assertCursor, assertIdentityId, assertOwner, assertPageSize } from "./validation";
 
 export type { DeniedAttempt } from "./audit-trail";
@@ -35,6 +37,8 @@ export interface IdentityServiceDeps {
   store: IdentityStore;
   audit: AuditLog;
   limiter: RateLimiter;
+  /** Quota-aware token reuse: off when absent. */
+  tokenReuse?: { cache: TokenCache; settings: TokenReuseSettings };
   now?: () => Date;
 }
 
@@ -50,6 +54,8 @@ export class IdentityService {
   private readonly auditLog: AuditLog;
   private readonly trail: AuditTrail;
   private readonly provisioner: IdentityProvisioner;
+  /** Set when token reuse is on; its stats are the hits and misses. */
+  readonly tokenReuse: TokenReuse | undefined;
 
   constructor(deps: IdentityServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -59,6 +65,8 @@ export class IdentityService {
     this.auditLog = deps.audit;
     this.trail = new AuditTrail(deps.audit);
     this.provisioner = new IdentityProvisioner(deps.acs, deps.store, this.now);
+    this.tokenReuse =
+      deps.tokenReuse && new TokenReuse(deps.tokenReuse.cache, deps.tokenReuse.settings, this.now);
   }
 
   /** The common path: get or create the caller's own identity, then mint a token for it. */
@@ -90,15 +98,18 @@ export class IdentityService {
         requirePermission(caller, ["identity:create"], "Creating identities for another user");
       }
       const minutes = tokenLifetime(caller, scopes, expiresInMinutes);
-      // A first mint also creates the identity in ACS, which spends the create quota too.
       const existing = await this.store.findActiveByOwner(userId);
-      await this.limiter.consume(existing ? ["mint"] : ["mint", "create"], caller);
-      const { record, created } = existing
-        ? this.provisioner.existing(existing)
-        : await this.provisioner.forOwner(userId, actorOf(caller));
+      if (existing) {
+        const record = this.provisioner.existing(existing).record;
+        audit.identityId = record.id;
+        return this.mintOrReuse(caller, record, scopes, minutes);
+      }
+      // A first mint also creates the identity in ACS, which spends the create quota too.
+      await this.limiter.consume(["mint", "create"], caller);
+      const { record, created } = await this.provisioner.forOwner(userId, actorOf(caller));
       audit.identityId = record.id;
       if (created) await this.trail.recordCreation(caller, record);
-      return this.provisioner.mint(record, scopes, minutes);
+      return this.mintOrReuse(caller, record, scopes, minutes, { charged: true });
     });
   }
 
@@ -148,8 +159,7 @@ export class IdentityService {
       if (owns(caller, record))
         requirePermission(caller, ["mint:self", "mint:any"], "Minting a token for your identity");
       else requirePermission(caller, ["mint:any"], "Minting tokens for an identity you do not own");
-      await this.limiter.consume("mint", caller);
-      return this.provisioner.mint(record, scopes, minutes);
+      return this.mintOrReuse(caller, record, scopes, minutes);
     });
   }
 
@@ -177,7 +187,7 @@ export class IdentityService {
       if (!owns(caller, record))
         requirePermission(caller, ["token:revoke"], "Revoking tokens of an identity you do not own");
       await this.limiter.consume("revoke", caller);
-      await this.acs.revokeTokens(record.id);
+      await this.forgetTokens(record.id, () => this.acs.revokeTokens(record.id));
       const at = this.now();
       await this.store.markTokensRevoked(record.id, at);
       return { ...record, tokensRevokedAt: at };
@@ -198,7 +208,7 @@ export class IdentityService {
       if (record.deletedAt) return record;
       await this.limiter.consume("delete", caller);
       await this.store.markDeletionRequested(record.id, this.now());
-      await this.acs.deleteIdentity(record.id);
+      await this.forgetTokens(record.id, () => this.acs.deleteIdentity(record.id));
       return this.store.markDeleted(record.id, this.now());
     });
   }
@@ -281,6 +291,38 @@ export class IdentityService {
     if (record.deletedAt) throw notFound(`Identity ${identityId} was deleted.`);
     if (record.deletionRequestedAt) throw notFound(`Identity ${identityId} is being deleted.`);
     return record;
+  }
+
+  /**
+   * Mints for an identity, spending the caller's mint limits (unless `charged` already); with token
+   * reuse on, a kept token that fits is answered instead, and only a fresh one spends the service-wide
+   * (ACS) budget. A fresh token is kept for the next request.
+   */
+  private async mintOrReuse(
+    caller: Caller,
+    record: IdentityRecord,
+    scopes: AcsScope[],
+    minutes: number,
+    { charged = false } = {},
+  ) {
+    const fresh = async () => {
+      if (!charged) await this.limiter.consume("mint", caller, this.tokenReuse ? "service" : "all");
+      return this.provisioner.mint(record, scopes, minutes);
+    };
+    if (!this.tokenReuse) return fresh();
+    if (!charged) await this.limiter.consume("mint", caller, "caller");
+    return this.tokenReuse.mint(record, scopes, minutes, fresh);
+  }
+
+  /**
+   * Runs an ACS action that invalidates the identity's tokens (revoke, delete) so that no kept token
+   * is handed out again: kept tokens are dropped before it (none is reused meanwhile) and after it
+   * (none minted while it ran is kept).
+   */
+  private async forgetTokens(identityId: string, action: () => Promise<void>): Promise<void> {
+    await this.tokenReuse?.invalidate(identityId);
+    await action();
+    await this.tokenReuse?.invalidate(identityId);
   }
 
   /** An owned identity is got-or-created (one per owner); an ownerless one is always new. */

@@ -74,6 +74,29 @@ export interface IdentityStore {
   markDeleted(id: string, at: Date): Promise<IdentityRecord>;
 }
 
+/** An issued ACS token kept for reuse. */
+export interface CachedToken {
+  token: string;
+  expiresOn: Date;
+  /** When we asked ACS for it: a revoke at or after this time invalidates it. */
+  requestedAt: Date;
+}
+
+/**
+ * Issued tokens kept for reuse (optional, TOKEN_REUSE). They are secrets: implementations encrypt them
+ * at rest and never log them. Keyed by identity and a `slot` (the scopes and lifetime asked for).
+ */
+export interface TokenCache {
+  get(identityId: string, slot: string): Promise<CachedToken | undefined>;
+  /** Keeps the token unless the identity was invalidated at or after its `requestedAt`. */
+  put(identityId: string, slot: string, token: CachedToken): Promise<void>;
+  /**
+   * Drops every kept token of the identity (on every replica sharing the cache) and refuses, from now
+   * on, any token requested at or before `at`.
+   */
+  invalidate(identityId: string, at: Date): Promise<void>;
+}
+
 export interface ListAuditQuery {
   first: number;
   after?: string | null;
@@ -88,10 +111,17 @@ export interface AuditLog {
 }
 
 /**
+ * Which limits a `consume` takes from: all of them (the default); only the caller's own (per principal
+ * and per address: fairness), or only the service-wide budget (ACS's quota). A reused token takes the
+ * caller's but not the service's: it spends nothing of ACS's quota.
+ */
+export type LimitScope = "all" | "caller" | "service";
+
+/**
  * Quotas on the actions that spend ACS budget: per caller, per client address and service-wide.
  * `consume` throws AppError RATE_LIMITED (with retryAfterSeconds) when any is exhausted.
  */
 export interface RateLimiter {
   /** Takes one of each bucket, all or nothing: a refusal gives back what was taken. */
-  consume(buckets: RateBucket | readonly RateBucket[], caller: Caller): Promise<void>;
+  consume(buckets: RateBucket | readonly RateBucket[], caller: Caller, limits?: LimitScope): Promise<void>;
 }

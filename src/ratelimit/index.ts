@@ -45,6 +45,8 @@ interface Charge {
   limiter: RateLimiterAbstract;
   key: string;
   refusal: (retryAfterSeconds: number) => string;
+  /** The service-wide budget (ACS's quota), as opposed to the caller's own limits. */
+  serviceWide: boolean;
 }
 
 /**
@@ -117,18 +119,21 @@ export function createRateLimiter(
         limiter: limiterFor(`${prefix}:${bucket}:principal`, perPrincipal, 60),
         // Subjects and addresses in separate key spaces: no subject can name an anonymous address's key.
         key: caller.subject === null ? `anonymous:${address}` : `subject:${caller.subject}`,
+        serviceWide: false,
         refusal: (retry) =>
           `Too many ${action}: you may make at most ${perPrincipal} per minute. Retry after ${retry} seconds.`,
       },
       {
         limiter: limiterFor(`${prefix}:${bucket}:address`, perAddress, 60),
         key: address,
+        serviceWide: false,
         refusal: (retry) =>
           `Too many ${action} from your network address: at most ${perAddress} per minute. Retry after ${retry} seconds.`,
       },
       {
         limiter: limiterFor(`${prefix}:${bucket}:service`, serviceWide, 30),
         key: "all",
+        serviceWide: true,
         refusal: (retry) =>
           `The service's ACS quota is spent for now (${serviceWide} ${action} per 30 seconds across all callers). Retry after ${retry} seconds.`,
       },
@@ -136,11 +141,13 @@ export function createRateLimiter(
   };
 
   return {
-    async consume(buckets, caller) {
+    async consume(buckets, caller, limits = "all") {
       const taken: Charge[] = [];
       try {
         const charges = (typeof buckets === "string" ? [buckets] : buckets).flatMap((bucket) =>
-          chargesFor(bucket, caller),
+          chargesFor(bucket, caller).filter(({ serviceWide }) =>
+            limits === "all" ? true : limits === "service" ? serviceWide : !serviceWide,
+          ),
         );
         for (const charge of charges) {
           await take(charge);

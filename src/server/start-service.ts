@@ -10,6 +10,7 @@ import { startEmulator, type RunningEmulator } from "../emulator";
 import { IdentityService } from "../identity";
 import { createRateLimiter } from "../ratelimit";
 import { openStore, type Store } from "../store";
+import { createTokenCache } from "../tokencache";
 import { createApolloServer } from "./apollo";
 import { bodyErrorHandler } from "./body-errors";
 import { createContextFactory } from "./context";
@@ -20,6 +21,7 @@ import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { maxTokensMiddleware } from "./query-limits";
 import { requestId } from "./request-id";
+import { watchTokenReuse } from "./token-reuse-metrics";
 
 export interface RunningService {
   /** e.g. http://127.0.0.1:4000 */
@@ -79,8 +81,23 @@ export async function startService(
 
     const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
     const verifier = createBearerVerifier(config.auth, devIssuer);
-    const identities = new IdentityService({ acs, store: store.identities, audit: store.audit, limiter });
+    const tokenCache = config.tokenReuse
+      ? createTokenCache({
+          keys: config.tokenReuse.keys,
+          redisUrl: config.redisUrl,
+          keyPrefix: config.rateLimitKeyPrefix,
+        })
+      : undefined;
+    if (tokenCache) cleanups.push(["token cache", () => tokenCache.close()]);
+    const identities = new IdentityService({
+      acs,
+      store: store.identities,
+      audit: store.audit,
+      limiter,
+      tokenReuse: tokenCache && config.tokenReuse && { cache: tokenCache, settings: config.tokenReuse },
+    });
     const metrics = createMetrics();
+    if (identities.tokenReuse) watchTokenReuse(metrics.registry, identities.tokenReuse.stats);
 
     const { app, httpServer } = createHttpServer(config);
     const apollo = await createApolloServer(config, { httpServer, logger, metrics });

@@ -20,6 +20,8 @@ import { notFound } from "../../src/errors";
 const RESOURCE = "00000000-0000-4000-8000-000000000000";
 
 export class FakeAcs implements AcsIdentityBackend {
+  /** `now` dates the tokens it issues (a simulation's clock); without it, they expire in 2030. */
+  constructor(private readonly now?: () => Date) {}
   readonly calls: string[] = [];
   readonly identities = new Set<string>();
   private next = 0;
@@ -36,7 +38,8 @@ export class FakeAcs implements AcsIdentityBackend {
   async issueToken(id: string, _scopes: unknown, minutes: number) {
     this.calls.push(`issue ${id}`);
     if (this.failing.issueToken) throw this.failing.issueToken;
-    return { token: `token-for-${id}`, expiresOn: new Date(Date.UTC(2030, 0, 1) + minutes * 60_000) };
+    const from = this.now ? this.now().getTime() : Date.UTC(2030, 0, 1);
+    return { token: `token-${this.calls.length}-for-${id}`, expiresOn: new Date(from + minutes * 60_000) };
   }
   async revokeTokens(id: string) {
     this.calls.push(`revoke ${id}`);
