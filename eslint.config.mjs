@@ -2,12 +2,15 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
 import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 // The layers of src/, enforced: each folder may import only the folders listed for it (src/server and
 // src/main.ts, the composition root, may import any). The direction: server -> schema -> identity (the
 // core) <- {acs, store, ratelimit, tokencache}; auth beside the core; config and errors are leaves; the emulator
 // stands alone, like the remote service it stands in for.
-const FOLDERS = readdirSync(new URL("./src", import.meta.url), { withFileTypes: true })
+const FOLDERS = readdirSync(fileURLToPath(new globalThis.URL("./src", import.meta.url)), {
+  withFileTypes: true,
+})
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
 const LAYERS = {
