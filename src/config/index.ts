@@ -14,8 +14,9 @@ const bool = z.enum(["true", "false", "1", "0"]).transform((value) => value === 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
-const underAcsQuota = (acsPer30s: number) =>
-  positiveInt.max(acsPer30s, `must not exceed ACS's own quota of ${acsPer30s} per 30 seconds`);
+// ACS's default per-resource quotas per 30 seconds. Microsoft raises them on request, and the emulator
+// has none, so a budget above them is accepted with a warning at start (see `warnings`).
+const ACS_DEFAULT_QUOTA = { mint: 1000, create: 1000, revoke: 500, delete: 500 } as const;
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -71,12 +72,11 @@ const EnvSchema = z.object({
   RATE_LIMIT_CREATE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
   RATE_LIMIT_REVOKE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
   RATE_LIMIT_DELETE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
-  // ACS allows about 1000 issues and 1000 creations per 30 s per resource, 500 revokes and 500 deletes.
-  // A budget above ACS's own quota would let ACS throttle everyone: refused.
-  ACS_QUOTA_MINT_PER_30S: underAcsQuota(1000).default(900),
-  ACS_QUOTA_CREATE_PER_30S: underAcsQuota(1000).default(900),
-  ACS_QUOTA_REVOKE_PER_30S: underAcsQuota(500).default(450),
-  ACS_QUOTA_DELETE_PER_30S: underAcsQuota(500).default(450),
+  // Kept below ACS's quota for the resource, so callers get RATE_LIMITED from us, not ACS_THROTTLED.
+  ACS_QUOTA_MINT_PER_30S: positiveInt.default(900),
+  ACS_QUOTA_CREATE_PER_30S: positiveInt.default(900),
+  ACS_QUOTA_REVOKE_PER_30S: positiveInt.default(450),
+  ACS_QUOTA_DELETE_PER_30S: positiveInt.default(450),
   // Namespaces the rate-limit keys in a shared Redis (e.g. staging and production on one server).
   RATE_LIMIT_KEY_PREFIX: z
     .string()
@@ -149,7 +149,7 @@ export interface AppConfig {
   rateLimits: { mint: number; create: number; revoke: number; delete: number };
   /** Per client address, per minute. */
   rateLimitsPerAddress: { mint: number; create: number; revoke: number; delete: number };
-  /** For the whole service (all replicas sharing Redis), per 30 seconds: below ACS's own quotas. */
+  /** For the whole service (all replicas sharing Redis), per 30 seconds: below the resource's ACS quota. */
   acsQuota: { mint: number; create: number; revoke: number; delete: number };
   /** Namespace of the rate-limit counters (Redis keys). */
   rateLimitKeyPrefix: string;
@@ -174,6 +174,8 @@ export interface AppConfig {
     trustProxy: boolean | number | string[];
   };
   apollo: { key: string; graphRef: string } | undefined;
+  /** Accepted settings worth an operator's look, logged at start (e.g. a quota above ACS's default). */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {
@@ -230,6 +232,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (e.APOLLO_KEY && !e.APOLLO_GRAPH_REF) fail("APOLLO_GRAPH_REF", "is required with APOLLO_KEY");
 
+  const acsQuota = {
+    mint: e.ACS_QUOTA_MINT_PER_30S,
+    create: e.ACS_QUOTA_CREATE_PER_30S,
+    revoke: e.ACS_QUOTA_REVOKE_PER_30S,
+    delete: e.ACS_QUOTA_DELETE_PER_30S,
+  };
+  const warnings = (Object.keys(acsQuota) as Array<keyof typeof acsQuota>)
+    .filter((bucket) => acsQuota[bucket] > ACS_DEFAULT_QUOTA[bucket])
+    .map(
+      (bucket) =>
+        `ACS_QUOTA_${bucket.toUpperCase()}_PER_30S=${acsQuota[bucket]} is above ACS's default quota of ` +
+        `${ACS_DEFAULT_QUOTA[bucket]} per 30 seconds: right only if Microsoft raised this resource's quota ` +
+        `(or for the emulator, which has none); otherwise ACS will throttle every caller.`,
+    );
+
   const dataDir = path.resolve(e.DATA_DIR);
   const acs: AcsSettings = e.ACS_CONNECTION_STRING
     ? { kind: "connectionString", connectionString: e.ACS_CONNECTION_STRING }
@@ -274,12 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       revoke: e.RATE_LIMIT_REVOKE_PER_MINUTE_PER_ADDRESS,
       delete: e.RATE_LIMIT_DELETE_PER_MINUTE_PER_ADDRESS,
     },
-    acsQuota: {
-      mint: e.ACS_QUOTA_MINT_PER_30S,
-      create: e.ACS_QUOTA_CREATE_PER_30S,
-      revoke: e.ACS_QUOTA_REVOKE_PER_30S,
-      delete: e.ACS_QUOTA_DELETE_PER_30S,
-    },
+    acsQuota,
     rateLimitKeyPrefix: e.RATE_LIMIT_KEY_PREFIX,
     http: {
       corsOrigins: e.CORS_ORIGINS,
@@ -299,5 +311,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     apollo:
       e.APOLLO_KEY && e.APOLLO_GRAPH_REF ? { key: e.APOLLO_KEY, graphRef: e.APOLLO_GRAPH_REF } : undefined,
+    warnings,
   };
 }
