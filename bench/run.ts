@@ -16,7 +16,15 @@ import { closedLoop, openLoop, type Operation } from "./load";
 import { postgresUnavailable } from "./postgres";
 import { startEmulatorProcess, type ServerProcess } from "./processes";
 import { summarize, table, type DatabaseResults, type RoundFigures } from "./report";
-import { graphqlMint, mintOverGraphql, mintOverRest, restMint, sdkFloor, type Scenario } from "./scenarios";
+import {
+  graphqlMint,
+  mintOverGraphql,
+  mintOverRest,
+  restMint,
+  SCENARIOS,
+  sdkFloor,
+  type Scenario,
+} from "./scenarios";
 import { prepareStack, startAndWait, type DatabaseKind } from "./stack";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -194,7 +202,7 @@ async function main() {
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(
       path.join(RESULTS_DIR, "results.json"),
-      `${JSON.stringify({ date: new Date().toISOString(), machine, ...meta, users: USERS, skipped, summaries, raw: results }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), machine, ...meta, users: USERS, scenarios: SCENARIOS, skipped, summaries, raw: results }, null, 2)}\n`,
     );
     writeFileSync(path.join(RESULTS_DIR, "results.md"), markdown);
     process.stdout.write(markdown);

@@ -9,8 +9,15 @@ import type { ServerProcess } from "./processes";
 export const SCOPES = ["chat", "voip"] as const;
 const MINT = "mutation Mint { issueMyAccessToken(scopes: [CHAT, VOIP]) { token expiresOn } }";
 
+/** Every scenario by name, with what it measures (the report names them so). */
+export const SCENARIOS = {
+  "graphql-mint": "issueMyAccessToken over GraphQL (the service as `npm start` runs it)",
+  "rest-baseline": "the same mint as one hand-written REST endpoint (bench/rest-baseline.ts), no GraphQL",
+  "sdk-floor": "the SDK's getToken straight into the emulator (no service)",
+};
+
 export interface Scenario {
-  name: string;
+  name: keyof typeof SCENARIOS;
   what: string;
   /** The process whose CPU time per operation and peak memory are this scenario's own. */
   server: ServerProcess;
@@ -21,7 +28,7 @@ export interface Scenario {
 export function graphqlMint(service: ServerProcess, url: string, bearers: string[]): Scenario {
   return {
     name: "graphql-mint",
-    what: "issueMyAccessToken over GraphQL (the service as `npm start` runs it)",
+    what: SCENARIOS["graphql-mint"],
     server: service,
     operation: (user) => mintOverGraphql(url, bearers[user]),
   };
@@ -42,7 +49,7 @@ export async function mintOverGraphql(url: string, bearer: string): Promise<void
 export function restMint(restBaseline: ServerProcess, url: string, bearers: string[]): Scenario {
   return {
     name: "rest-baseline",
-    what: "the same mint as one hand-written REST endpoint (bench/rest-baseline.ts), no GraphQL",
+    what: SCENARIOS["rest-baseline"],
     server: restBaseline,
     operation: (user) => mintOverRest(url, bearers[user]),
   };
@@ -66,7 +73,7 @@ export function sdkFloor(
 ): Scenario {
   return {
     name: "sdk-floor",
-    what: "the SDK's getToken straight into the emulator (no service)",
+    what: SCENARIOS["sdk-floor"],
     server: emulator,
     operation: async (user) => {
       const issued = await sdk.getToken(identities[user], [...SCOPES], { tokenExpiresInMinutes: 1440 });
@@ -77,5 +84,5 @@ export function sdkFloor(
 
 // A router scenario (Hive Gateway composing this subgraph) belongs here: a function like graphqlMint
 // whose `server` is the gateway's process and whose operation sends the same mutation to the gateway's
-// URL. Start the gateway in run.ts next to the service and add the scenario to the round's list; the
-// report then shows it with min/median/max like the others (add its targets in report.ts).
+// URL, named in SCENARIOS. Start the gateway in run.ts next to the service and add the scenario to the
+// round's list; the report then shows it with min/median/max like the others (its targets: report.ts).
