@@ -27,6 +27,13 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+// Every server started and not yet stopped, so that a failed run leaves none behind (`stopAll`).
+const running = new Set<ServerProcess>();
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((server) => server.stop()));
+}
+
 /** A port nothing listens on right now (the kernel's choice), for servers that must be told one. */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -53,7 +60,7 @@ export function startProcess(
   });
   const exited = once(child, "exit");
   const stat = () => readFileSync(`/proc/${child.pid}/stat`, "utf8");
-  return {
+  const server: ServerProcess = {
     name,
     child,
     cpuMs() {
@@ -69,6 +76,7 @@ export function startProcess(
       return Math.round(Number(kb) / 1024);
     },
     async stop() {
+      running.delete(server);
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
@@ -76,6 +84,8 @@ export function startProcess(
       clearTimeout(timer);
     },
   };
+  running.add(server);
+  return server;
 }
 
 /** Resolves when `probe` first succeeds (retrying every 20 ms); fails if the process exits or time runs out. */

@@ -166,9 +166,12 @@ export function table(
     }
     lines.push("", "| target | measured | goal | |", "| --- | --- | --- | --- |");
     for (const target of targets(summary)) {
-      lines.push(
-        `| ${target.what} | ${show(target.measured, target.unit === "x" ? "x" : target.unit ? ` ${target.unit}` : "")} | ${target.goal} | ${target.pass(target.measured.median) ? "pass" : "**fail**"} |`,
-      );
+      const { min, median, max } = target.measured;
+      const unit = target.unit === "x" ? "x" : target.unit ? ` ${target.unit}` : "";
+      const verdict = target.pass(median) ? "pass" : "**fail**";
+      // A spread that crosses the goal means the verdict is within this run's noise.
+      const noisy = target.pass(min) !== target.pass(max) ? " (within the noise)" : "";
+      lines.push(`| ${target.what} | ${show(target.measured, unit)} | ${target.goal} | ${verdict}${noisy} |`);
     }
     lines.push("");
   }

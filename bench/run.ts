@@ -14,7 +14,7 @@ import { benchColdStart } from "./cold-start";
 import { benchFederationBatch } from "./federation";
 import { closedLoop, openLoop, type Operation } from "./load";
 import { postgresUnavailable } from "./postgres";
-import { startEmulatorProcess, type ServerProcess } from "./processes";
+import { startEmulatorProcess, stopAll, type ServerProcess } from "./processes";
 import { summarize, table, type DatabaseResults, type RoundFigures } from "./report";
 import {
   graphqlMint,
@@ -146,7 +146,6 @@ async function main() {
   const started = Date.now();
   const load = [os.loadavg()[0]];
   const workDir = mkdtempSync(path.join(os.tmpdir(), "acs-bench-"));
-  let emulator: ServerProcess | undefined;
   try {
     const keyDir = path.join(workDir, "dev-key");
     const issuer = await loadOrCreateDevIssuer(keyDir);
@@ -161,7 +160,7 @@ async function main() {
       path.join(workDir, "emulator"),
       path.join(workDir, "emulator.log"),
     );
-    emulator = emulatorStarted.server;
+    const emulator = emulatorStarted.server;
     const sdk = new CommunicationIdentityClient(emulatorStarted.connectionString, {
       allowInsecureConnection: true,
     });
@@ -210,7 +209,7 @@ async function main() {
     if (errors.length)
       throw new Error(`operations failed (their figures exclude them):\n${errors.join("\n")}`);
   } finally {
-    await emulator?.stop();
+    await stopAll(); // the emulator, and any server a failure left running
     rmSync(workDir, { recursive: true, force: true });
   }
 }
