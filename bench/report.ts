@@ -10,6 +10,8 @@ export interface RoundFigures {
   cpuMsPerOp: number;
   /** CPU time of the emulator per operation (the backend's share, included in the floor's own). */
   emulatorCpuMsPerOp: number;
+  /** CPU time of the load generator per operation: for sdk-floor, what the SDK client itself costs. */
+  loadGeneratorCpuMsPerOp: number;
   /** Open loop at about half of this round's throughput. */
   halfLoad: { rate: number; p50Ms: number; p99Ms: number };
   errors: number;
@@ -55,6 +57,7 @@ export function summarize(results: DatabaseResults) {
           opsPerSecond: per(name, (f) => f.opsPerSecond),
           cpuMsPerOp: per(name, (f) => f.cpuMsPerOp),
           emulatorCpuMsPerOp: per(name, (f) => f.emulatorCpuMsPerOp),
+          loadGeneratorCpuMsPerOp: per(name, (f) => f.loadGeneratorCpuMsPerOp),
           halfLoadP50Ms: per(name, (f) => f.halfLoad.p50Ms),
           halfLoadP99Ms: per(name, (f) => f.halfLoad.p99Ms),
           peakRssMiB: results.peakRssMiB[name],

@@ -55,6 +55,7 @@ async function measureRound(
 ): Promise<RoundFigures> {
   const cpuBefore = scenario.server.cpuMs();
   const emulatorBefore = emulator.cpuMs();
+  const clientBefore = process.cpuUsage();
   const full = await closedLoop(scenario.operation, {
     seconds: SECONDS,
     concurrency: CONCURRENCY,
@@ -63,6 +64,8 @@ async function measureRound(
   const perOp = (ms: number) => Number((ms / Math.max(1, full.operations)).toFixed(3));
   const cpuMsPerOp = perOp(scenario.server.cpuMs() - cpuBefore);
   const emulatorCpuMsPerOp = perOp(emulator.cpuMs() - emulatorBefore);
+  const client = process.cpuUsage(clientBefore);
+  const loadGeneratorCpuMsPerOp = perOp((client.user + client.system) / 1000);
   const half = await openLoop(scenario.operation, {
     seconds: SECONDS * 0.75,
     rate: Math.max(1, full.opsPerSecond / 2),
@@ -80,6 +83,7 @@ async function measureRound(
     opsPerSecond: full.opsPerSecond,
     cpuMsPerOp,
     emulatorCpuMsPerOp,
+    loadGeneratorCpuMsPerOp,
     halfLoad: { rate: Math.round(half.rate), p50Ms: half.p50Ms, p99Ms: half.p99Ms },
     errors: full.errors + half.errors,
   };
