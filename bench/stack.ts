@@ -74,14 +74,20 @@ export async function prepareStack(
       start: () => startProcess(name, script, env, logFile),
     };
   };
-  return {
-    database,
-    service: await launcher("service", SCRIPTS.service),
-    restBaseline: await launcher("rest-baseline", SCRIPTS.restBaseline),
-    cleanup: async () => {
-      await Promise.all(schemas.map((schema) => schema.drop()));
-    },
+  const cleanup = async () => {
+    await Promise.all(schemas.map((schema) => schema.drop()));
   };
+  try {
+    return {
+      database,
+      service: await launcher("service", SCRIPTS.service),
+      restBaseline: await launcher("rest-baseline", SCRIPTS.restBaseline),
+      cleanup,
+    };
+  } catch (error) {
+    await cleanup(); // a schema made before the failure
+    throw error;
+  }
 }
 
 /** Starts a server and resolves once `probe` (a first successful operation) succeeds. */
