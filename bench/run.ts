@@ -1,25 +1,221 @@
-// `npm run bench`: every benchmark, each reported as a ratio against a baseline from the same run.
-import { benchEmulatorIssueThroughput } from "./emulator-issue-throughput";
-import { benchGraphqlMintThroughput } from "./graphql-mint-throughput";
+// `npm run bench`: the emulator, the service and the REST baseline each in its own process, this one
+// the load generator. Per database (embedded, then PostgreSQL): interleaved rounds of every scenario,
+// then the federation batch and the cold start. Writes bench/results/results.{json,md}; how to read
+// them: docs/benchmarks.md.
+//
+//   BENCH_SECONDS (default 4) per throughput phase; BENCH_ROUNDS (default 3, at least 3);
+//   BENCH_DATABASES (default "embedded,postgres"); BENCH_DATABASE_URL (default: the tests' database).
+import { CommunicationIdentityClient } from "@azure/communication-identity";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadOrCreateDevIssuer } from "../src/auth";
+import { benchColdStart } from "./cold-start";
+import { benchFederationBatch } from "./federation";
+import { closedLoop, openLoop, type Operation } from "./load";
+import { postgresUnavailable } from "./postgres";
+import { startEmulatorProcess, stopAll, type ServerProcess } from "./processes";
+import { summarize, table, type DatabaseResults, type RoundFigures } from "./report";
+import {
+  graphqlMint,
+  mintOverGraphql,
+  mintOverRest,
+  restMint,
+  SCENARIOS,
+  sdkFloor,
+  type Scenario,
+} from "./scenarios";
+import { prepareStack, startAndWait, type DatabaseKind } from "./stack";
 
-const BENCHES = [benchEmulatorIssueThroughput, benchGraphqlMintThroughput];
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
+const DATABASES = (process.env.BENCH_DATABASES ?? "embedded,postgres").split(",") as DatabaseKind[];
+const CONCURRENCY = 16;
+/** Virtual users, each minting as its own subject; the first 100 are the federation batch's references. */
+const USERS = 128;
+const RESULTS_DIR = path.resolve(__dirname, "../../bench/results");
+
+const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
+interface Shared {
+  workDir: string;
+  devKeyFile: string;
+  bearers: string[];
+  routerBearer: string;
+  emulator: ServerProcess;
+  acsConnectionString: string;
+  floor: Scenario;
+}
+
+/** One scenario, one round: throughput at fixed concurrency (with CPU per op), then latency at half of it. */
+async function measureRound(
+  scenario: Scenario,
+  emulator: ServerProcess,
+  errors: string[],
+): Promise<RoundFigures> {
+  const cpuBefore = scenario.server.cpuMs();
+  const emulatorBefore = emulator.cpuMs();
+  const clientBefore = process.cpuUsage();
+  const full = await closedLoop(scenario.operation, {
+    seconds: SECONDS,
+    concurrency: CONCURRENCY,
+    users: USERS,
+  });
+  const perOp = (ms: number) => Number((ms / Math.max(1, full.operations)).toFixed(3));
+  const cpuMsPerOp = perOp(scenario.server.cpuMs() - cpuBefore);
+  const emulatorCpuMsPerOp = perOp(emulator.cpuMs() - emulatorBefore);
+  const client = process.cpuUsage(clientBefore);
+  const loadGeneratorCpuMsPerOp = perOp((client.user + client.system) / 1000);
+  const half = await openLoop(scenario.operation, {
+    seconds: SECONDS * 0.75,
+    rate: Math.max(1, full.opsPerSecond / 2),
+    users: USERS,
+  });
+  for (const outcome of [full, half]) {
+    if (outcome.errors)
+      errors.push(`${scenario.name}: ${outcome.errors} failed, first: ${outcome.firstError}`);
+  }
+  say(
+    `  ${scenario.name}: ${full.opsPerSecond} ops/s, ${cpuMsPerOp} ms CPU/op; at ${Math.round(half.rate)}/s ` +
+      `p50 ${half.p50Ms} ms, p99 ${half.p99Ms} ms`,
+  );
+  return {
+    opsPerSecond: full.opsPerSecond,
+    cpuMsPerOp,
+    emulatorCpuMsPerOp,
+    loadGeneratorCpuMsPerOp,
+    halfLoad: { rate: Math.round(half.rate), p50Ms: half.p50Ms, p99Ms: half.p99Ms },
+    errors: full.errors + half.errors,
+  };
+}
+
+/** Every user's first mint (which creates their identity), then a short run to warm the JIT and sockets. */
+async function warmUp(operation: Operation): Promise<void> {
+  for (let first = 0; first < USERS; first += CONCURRENCY) {
+    await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => operation(first + i)));
+  }
+  const warm = await closedLoop(operation, { seconds: 2, concurrency: CONCURRENCY, users: USERS });
+  if (warm.errors) throw new Error(`warm-up failed: ${warm.firstError}`);
+}
+
+async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<DatabaseResults> {
+  const stack = await prepareStack(database, shared);
+  const firstMint = (url: string) => () => mintOverGraphql(url, shared.bearers[0]).then(() => true);
+  try {
+    say(`${database}: starting the service and the REST baseline`);
+    const service = await startAndWait(stack.service, firstMint(stack.service.url));
+    const rest = await startAndWait(stack.restBaseline, () =>
+      mintOverRest(stack.restBaseline.url, shared.bearers[0]).then(() => true),
+    );
+    const scenarios = [
+      graphqlMint(service, stack.service.url, shared.bearers),
+      restMint(rest, stack.restBaseline.url, shared.bearers),
+      shared.floor,
+      // A router scenario (Hive Gateway in front of the service) is added here: see scenarios.ts.
+    ];
+    for (const scenario of scenarios) await warmUp(scenario.operation);
+
+    const errors: string[] = [];
+    const rounds: DatabaseResults["rounds"] = [];
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      say(`${database}: round ${round} of ${ROUNDS}`);
+      const figures: Record<string, RoundFigures> = {};
+      for (const scenario of scenarios)
+        figures[scenario.name] = await measureRound(scenario, shared.emulator, errors);
+      rounds.push(figures);
+    }
+    const peakRssMiB = Object.fromEntries(scenarios.map((s) => [s.name, s.server.peakRssMiB()]));
+
+    say(`${database}: federation batch`);
+    const owners = Array.from({ length: 100 }, (_, i) => `bench-user-${i}`);
+    const federation = await benchFederationBatch(stack.service.url, shared.routerBearer, owners, ROUNDS);
+    await Promise.all([service.stop(), rest.stop()]);
+
+    say(`${database}: cold start`);
+    const coldStartMs = await benchColdStart(
+      stack.service,
+      () => mintOverGraphql(stack.service.url, shared.bearers[0]),
+      ROUNDS,
+    );
+    say(
+      `${database}: federation ${federation.map((f) => f.ratio).join(", ")}x; cold start ${coldStartMs.join(", ")} ms`,
+    );
+    return { database, rounds, peakRssMiB, coldStartMs, federation, errors };
+  } finally {
+    await stack.cleanup();
+  }
+}
 
 async function main() {
-  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-  const results = [];
-  for (const bench of BENCHES) {
-    const result = await bench({ seconds, concurrency: 16 });
-    results.push(result);
-    // Benches report their own numbers at the top level, or under the name of what they measure.
-    const measured = "opsPerSecond" in result ? result : result.graphql;
-    process.stderr.write(
-      `${result.name}: ${measured.opsPerSecond} ops/s (p50 ${measured.p50Ms} ms, p99 ${measured.p99Ms} ms); ` +
-        `baseline (${result.baseline.what}): ${result.baseline.opsPerSecond} ops/s; ratio ${result.ratioToBaseline}\n`,
+  const started = Date.now();
+  const load = [os.loadavg()[0]];
+  const workDir = mkdtempSync(path.join(os.tmpdir(), "acs-bench-"));
+  try {
+    const keyDir = path.join(workDir, "dev-key");
+    const issuer = await loadOrCreateDevIssuer(keyDir);
+    const bearers = await Promise.all(
+      Array.from({ length: USERS }, (_, i) =>
+        issuer.sign({ sub: `bench-user-${i}`, roles: ["user"], ttlSeconds: 3600 }),
+      ),
     );
+    const routerBearer = await issuer.sign({ sub: "bench-router", roles: ["service"], ttlSeconds: 3600 });
+
+    const emulatorStarted = await startEmulatorProcess(
+      path.join(workDir, "emulator"),
+      path.join(workDir, "emulator.log"),
+    );
+    const emulator = emulatorStarted.server;
+    const sdk = new CommunicationIdentityClient(emulatorStarted.connectionString, {
+      allowInsecureConnection: true,
+    });
+    const identities = [];
+    for (let i = 0; i < USERS; i += 1) identities.push(await sdk.createUser());
+    const shared: Shared = {
+      workDir,
+      devKeyFile: path.join(keyDir, "dev-issuer.json"),
+      bearers,
+      routerBearer,
+      emulator,
+      acsConnectionString: emulatorStarted.connectionString,
+      floor: sdkFloor(emulator, sdk, identities),
+    };
+
+    const results: DatabaseResults[] = [];
+    const skipped: Record<string, string> = {};
+    for (const database of DATABASES) {
+      const unavailable = database === "postgres" ? await postgresUnavailable() : undefined;
+      if (unavailable) {
+        skipped[database] = `PostgreSQL unreachable: ${unavailable}`;
+        say(`postgres: SKIPPED (${skipped[database]})`);
+        continue;
+      }
+      results.push(await benchDatabase(database, shared));
+    }
+    load.push(os.loadavg()[0]);
+
+    const summaries = results.map(summarize);
+    const meta = { rounds: ROUNDS, seconds: SECONDS, concurrency: CONCURRENCY };
+    const machine = {
+      cpus: os.cpus().length,
+      node: process.version,
+      loadAverage1m: { atStart: load[0], atEnd: load[1] },
+      minutes: Number(((Date.now() - started) / 60_000).toFixed(1)),
+    };
+    const markdown = `${table(summaries, meta)}\n${Object.values(skipped).join("\n")}\nMachine: ${machine.cpus} CPUs, Node ${machine.node}, 1-minute load ${machine.loadAverage1m.atStart.toFixed(1)} at start and ${machine.loadAverage1m.atEnd.toFixed(1)} at end; ${machine.minutes} minutes.\n`;
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(
+      path.join(RESULTS_DIR, "results.json"),
+      `${JSON.stringify({ date: new Date().toISOString(), machine, ...meta, users: USERS, scenarios: SCENARIOS, skipped, summaries, raw: results }, null, 2)}\n`,
+    );
+    writeFileSync(path.join(RESULTS_DIR, "results.md"), markdown);
+    process.stdout.write(markdown);
+    const errors = results.flatMap((r) => r.errors);
+    if (errors.length)
+      throw new Error(`operations failed (their figures exclude them):\n${errors.join("\n")}`);
+  } finally {
+    await stopAll(); // the emulator, and any server a failure left running
+    rmSync(workDir, { recursive: true, force: true });
   }
-  process.stdout.write(
-    `${JSON.stringify({ machine: { cpus: (await import("node:os")).cpus().length, node: process.version }, results }, null, 2)}\n`,
-  );
 }
 
 main().then(

@@ -7,6 +7,7 @@ import { startService } from "./server/start-service";
 async function main(): Promise<void> {
   const config = loadConfig();
   const service = await startService(config);
+  for (const warning of config.warnings) service.logger.warn(warning);
   const acs = service.emulator
     ? `embedded ACS emulator at ${service.emulator.endpoint}`
     : `ACS (${config.acs.kind})`;

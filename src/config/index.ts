@@ -15,13 +15,11 @@ const bool = z.enum(["true", "false", "1", "0"]).transform((value) => value === 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
-const underAcsQuota = (acsPer30s: number) =>
-  positiveInt.max(acsPer30s, `must not exceed ACS's own quota of ${acsPer30s} per 30 seconds`);
 
 /**
  * Three settings per rate bucket (src/identity/model RATE_BUCKETS), named after it:
  * RATE_LIMIT_<BUCKET>_PER_MINUTE (per caller), RATE_LIMIT_<BUCKET>_PER_MINUTE_PER_ADDRESS (per client
- * address) and ACS_QUOTA_<BUCKET>_PER_30S (service-wide, below ACS's per-resource quota).
+ * address) and ACS_QUOTA_<BUCKET>_PER_30S (service-wide, by default below ACS's per-resource quota).
  */
 const BUCKET_DEFAULTS: Record<RateBucket, { perMinute: number; perAddress: number }> = {
   mint: { perMinute: 30, perAddress: 120 },
@@ -38,12 +36,11 @@ const bucketSettings = Object.fromEntries(
   RATE_BUCKETS.flatMap((bucket) => [
     [bucketSetting.perMinute(bucket), positiveInt.default(BUCKET_DEFAULTS[bucket].perMinute)],
     [bucketSetting.perAddress(bucket), positiveInt.default(BUCKET_DEFAULTS[bucket].perAddress)],
-    // A budget above ACS's own quota would let ACS throttle everyone: refused.
+    // Below ACS's default quota, so callers get RATE_LIMITED from us rather than ACS_THROTTLED; above it
+    // is accepted with a warning (Microsoft raises quotas on request; the emulator has none).
     [
       bucketSetting.acsQuota(bucket),
-      underAcsQuota(ACS_DEFAULT_QUOTA_PER_30S[bucket]).default(
-        Math.floor(ACS_DEFAULT_QUOTA_PER_30S[bucket] * 0.9),
-      ),
+      positiveInt.default(Math.floor(ACS_DEFAULT_QUOTA_PER_30S[bucket] * 0.9)),
     ],
   ]),
 ) as Record<string, z.ZodDefault<z.ZodNumber>>;
@@ -211,6 +208,8 @@ export interface AppConfig {
     trustProxy: boolean | number | string[];
   };
   apollo: { key: string; graphRef: string } | undefined;
+  /** Accepted settings worth an operator's look, logged at start (e.g. a quota above ACS's default). */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {
@@ -272,6 +271,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (reuseKeys.some((key) => key.length !== 32))
     fail("TOKEN_REUSE_KEYS", "each key must be 32 random bytes, base64 encoded (openssl rand -base64 32)");
 
+  const acsQuota = perBucket(e, bucketSetting.acsQuota);
+  const warnings = RATE_BUCKETS.filter((bucket) => acsQuota[bucket] > ACS_DEFAULT_QUOTA_PER_30S[bucket]).map(
+    (bucket) =>
+      `${bucketSetting.acsQuota(bucket)}=${acsQuota[bucket]} is above ACS's default quota of ` +
+      `${ACS_DEFAULT_QUOTA_PER_30S[bucket]} per 30 seconds: right only if Microsoft raised this resource's quota ` +
+      `(or for the emulator, which has none); otherwise ACS will throttle every caller.`,
+  );
+
   const dataDir = path.resolve(e.DATA_DIR);
   const acs: AcsSettings = e.ACS_CONNECTION_STRING
     ? { kind: "connectionString", connectionString: e.ACS_CONNECTION_STRING }
@@ -310,7 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     policyFile: e.POLICY_FILE,
     rateLimits: perBucket(e, bucketSetting.perMinute),
     rateLimitsPerAddress: perBucket(e, bucketSetting.perAddress),
-    acsQuota: perBucket(e, bucketSetting.acsQuota),
+    acsQuota,
     tokenReuse: e.TOKEN_REUSE
       ? {
           keys: reuseKeys,
@@ -337,5 +344,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     apollo:
       e.APOLLO_KEY && e.APOLLO_GRAPH_REF ? { key: e.APOLLO_KEY, graphRef: e.APOLLO_GRAPH_REF } : undefined,
+    warnings,
   };
 }

@@ -512,15 +512,20 @@ describe("ACS throttling", () => {
 
 describe("configuration", () => {
   test.each([
-    ["ACS_QUOTA_MINT_PER_30S", "1001"],
-    ["ACS_QUOTA_CREATE_PER_30S", "1001"],
-    ["ACS_QUOTA_REVOKE_PER_30S", "501"],
-    ["ACS_QUOTA_DELETE_PER_30S", "501"],
-  ])("a service-wide budget above ACS's quota (%s=%s) stops start-up, naming the setting", (name, value) => {
-    expect(() => loadConfig({ [name]: value })).toThrow(
-      new RegExp(`${name}: must not exceed ACS's own quota`),
-    );
-  });
+    ["ACS_QUOTA_MINT_PER_30S", "1001", "mint"],
+    ["ACS_QUOTA_CREATE_PER_30S", "1001", "create"],
+    ["ACS_QUOTA_REVOKE_PER_30S", "501", "revoke"],
+    ["ACS_QUOTA_DELETE_PER_30S", "501", "delete"],
+  ] as const)(
+    "a service-wide budget above ACS's default quota (%s=%s) is accepted (quotas can be raised) with a warning naming it",
+    (name, value, bucket) => {
+      const config = loadConfig({ [name]: value });
+      expect(config.acsQuota[bucket]).toBe(Number(value));
+      expect(config.warnings).toEqual([
+        expect.stringContaining(`${name}=${value} is above ACS's default quota`),
+      ]);
+    },
+  );
 
   test("ACS's own quotas themselves are accepted", () => {
     const config = loadConfig({
@@ -530,5 +535,6 @@ describe("configuration", () => {
       ACS_QUOTA_DELETE_PER_30S: "500",
     });
     expect(config.acsQuota).toEqual({ mint: 1000, create: 1000, revoke: 500, delete: 500 });
+    expect(config.warnings).toEqual([]);
   });
 });

@@ -1,0 +1,92 @@
+// The REST baseline: the mint of `issueMyAccessToken` written by hand as one REST endpoint, without
+// GraphQL, from the service's own building blocks (configuration, bearer verifier, store, ACS backend,
+// audit log). It does the work a mint needs and nothing more: the bearer check, the owner lookup (the
+// identity is created on a caller's first mint), the SDK call, the token's timestamp and the audit
+// insert, so the same three SQL statements as a repeat mint of the service. No policy, rate limits or
+// request log: what the service spends beyond this is what the GraphQL mint's ratio to it shows.
+//
+//   POST /mint  {"scopes": ["chat", "voip"]}  with  Authorization: Bearer <token>  ->  {token, expiresOn}
+//
+// Run from the build as its own process: `node dist/bench/rest-baseline.js`, configured like the service
+// (DATA_DIR, DATABASE_URL, ACS_CONNECTION_STRING, PORT, HOST); it needs ACS_CONNECTION_STRING.
+import express from "express";
+import http from "node:http";
+import { createAcsBackend } from "../src/acs";
+import { createBearerVerifier, loadOrCreateDevIssuer } from "../src/auth";
+import { loadConfig } from "../src/config";
+import { AppError } from "../src/errors";
+import { MAX_TOKEN_MINUTES, type AcsScope } from "../src/identity/model";
+import { openStore } from "../src/store";
+
+async function main() {
+  const config = loadConfig();
+  if (config.acs.kind !== "connectionString") throw new Error("set ACS_CONNECTION_STRING (the emulator's)");
+  const acs = createAcsBackend({
+    connectionString: config.acs.connectionString,
+    timeoutMs: config.acs.timeoutMs,
+    maxRetries: config.acs.maxRetries,
+  });
+  const store = await openStore(config.database);
+  const verifier = createBearerVerifier(config.auth, await loadOrCreateDevIssuer(config.dataDir));
+  const minutes = MAX_TOKEN_MINUTES; // what the service asks for a `user` who names no lifetime
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.post("/mint", express.json(), async (req, res) => {
+    try {
+      const { subject } = await verifier.authenticate(req.headers.authorization);
+      if (subject === null) return void res.status(401).json({ error: "UNAUTHENTICATED" });
+      const scopes = (req.body as { scopes: AcsScope[] }).scopes;
+      const record =
+        (await store.identities.findActiveByOwner(subject)) ??
+        (
+          await store.identities.getOrCreateForOwner(
+            subject,
+            async () => ({
+              id: (await acs.createIdentity()).id,
+              owner: subject,
+              createdBy: subject,
+              createdAt: new Date(),
+            }),
+            (id) => acs.deleteIdentity(id),
+          )
+        ).record;
+      const issued = await acs.issueToken(record.id, scopes, minutes);
+      await store.identities.markTokenIssued(record.id, new Date());
+      await store.audit.record({
+        actor: subject,
+        action: "token.issue",
+        identityId: record.id,
+        scopes,
+        expiresOn: issued.expiresOn,
+        outcome: "success",
+        errorCode: null,
+        requestId: null,
+        operation: "POST /mint",
+      });
+      res.json({ token: issued.token, expiresOn: issued.expiresOn });
+    } catch (error) {
+      const code = error instanceof AppError ? error.code : "INTERNAL";
+      res.status(code === "UNAUTHENTICATED" ? 401 : 500).json({ error: code });
+    }
+  });
+
+  const server = http.createServer({ keepAliveTimeout: 5_000 }, app);
+  server.listen(config.port, config.host, () =>
+    process.stdout.write(`rest baseline ready on ${config.port}\n`),
+  );
+  const stop = () => {
+    server.close(() => void store.close().then(() => process.exit(0)));
+    server.closeAllConnections();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `rest baseline failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+// The servers of one database round: the service (as `npm start` runs it) and the REST baseline, each
+// in its own process on its own database (a data folder, or a fresh PostgreSQL schema), both talking
+// to the one emulator process. Configuration is environment only, as in a deployment.
+import { copyFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { createSchema, type BenchSchema } from "./postgres";
+import { freePort, SCRIPTS, startProcess, waitUntil, type ServerProcess } from "./processes";
+
+export type DatabaseKind = "embedded" | "postgres";
+
+/** Limits far above anything the benchmark reaches, so they never refuse a request (they still run). */
+const UNLIMITED = "1000000000";
+const LIMITS = Object.fromEntries(
+  ["MINT", "CREATE"].flatMap((bucket) => [
+    [`RATE_LIMIT_${bucket}_PER_MINUTE`, UNLIMITED],
+    [`RATE_LIMIT_${bucket}_PER_MINUTE_PER_ADDRESS`, UNLIMITED],
+    // Above ACS's default quota: accepted with a warning (the emulator has no quota).
+    [`ACS_QUOTA_${bucket}_PER_30S`, UNLIMITED],
+  ]),
+);
+
+/** How to start one server again and again (the cold start restarts the service on its existing data). */
+export interface ServerLauncher {
+  name: string;
+  url: string;
+  logFile: string;
+  start(): ServerProcess;
+}
+
+export interface Stack {
+  database: DatabaseKind;
+  service: ServerLauncher;
+  restBaseline: ServerLauncher;
+  /** Drops the PostgreSQL schemas (the data folders go with the run's temporary folder). */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Prepares (does not start) the service and the REST baseline for `database`. Each gets its own data
+ * folder under `workDir` holding a copy of the development issuer's key `devKeyFile`, so the load
+ * generator's bearer tokens verify in both.
+ */
+export async function prepareStack(
+  database: DatabaseKind,
+  {
+    workDir,
+    devKeyFile,
+    acsConnectionString,
+  }: { workDir: string; devKeyFile: string; acsConnectionString: string },
+): Promise<Stack> {
+  const schemas: BenchSchema[] = [];
+  const launcher = async (name: string, script: string): Promise<ServerLauncher> => {
+    const dataDir = path.join(workDir, `${database}-${name}`);
+    mkdirSync(dataDir, { recursive: true });
+    copyFileSync(devKeyFile, path.join(dataDir, path.basename(devKeyFile)));
+    const port = await freePort();
+    const env: Record<string, string> = {
+      DATA_DIR: dataDir,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      ACS_CONNECTION_STRING: acsConnectionString,
+      ...LIMITS,
+    };
+    if (database === "postgres") {
+      const schema = await createSchema(name.replace(/\W/g, "_"));
+      schemas.push(schema);
+      env.DATABASE_URL = schema.url;
+    }
+    const logFile = path.join(workDir, `${database}-${name}.log`);
+    return {
+      name,
+      url: `http://127.0.0.1:${port}`,
+      logFile,
+      start: () => startProcess(name, script, env, logFile),
+    };
+  };
+  const cleanup = async () => {
+    await Promise.all(schemas.map((schema) => schema.drop()));
+  };
+  try {
+    return {
+      database,
+      service: await launcher("service", SCRIPTS.service),
+      restBaseline: await launcher("rest-baseline", SCRIPTS.restBaseline),
+      cleanup,
+    };
+  } catch (error) {
+    await cleanup(); // a schema made before the failure
+    throw error;
+  }
+}
+
+/** Starts a server and resolves once `probe` (a first successful operation) succeeds. */
+export async function startAndWait(
+  launcher: ServerLauncher,
+  probe: () => Promise<boolean>,
+): Promise<ServerProcess> {
+  const server = launcher.start();
+  try {
+    await waitUntil(server, probe, { logFile: launcher.logFile });
+    return server;
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
