@@ -3,3 +3,4 @@
 // May import: config types, errors, identity/model and identity/ports.
 export { createAcsBackend } from "./acs-backend";
 export type { AcsBackendOptions } from "./acs-backend";
+export { ACS_SCOPE, createAzureCredential, entraClient, trustPolicies } from "./credential";

@@ -6,13 +6,12 @@ import {
 } from "@apollo/server/plugin/landingPage/default";
 import { ApolloServerPluginUsageReporting } from "@apollo/server/plugin/usageReporting";
 import { expressMiddleware } from "@as-integrations/express5";
-import { DefaultAzureCredential } from "@azure/identity";
 import express from "express";
 import { GraphQLError } from "graphql";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { createAcsBackend } from "../acs";
+import { createAcsBackend, entraClient, trustPolicies } from "../acs";
 import {
   createBearerVerifier,
   effectivePolicy,
@@ -78,12 +77,13 @@ export async function startService(
       config.acs.kind === "entra"
         ? createAcsBackend({
             endpoint: config.acs.endpoint,
-            credential: new DefaultAzureCredential(),
+            ...entraClient(config.acs.credential),
             ...acsLimits,
           })
         : createAcsBackend({
             connectionString:
               config.acs.kind === "emulator" ? emulator!.connectionString : config.acs.connectionString,
+            additionalPolicies: trustPolicies(config.acs.caFile),
             ...acsLimits,
           });
 
