@@ -2,7 +2,7 @@
 // DefaultAzureCredential's chain (which also tries developer tools, slowly, before failing), plus the
 // TLS trust both the ACS client and the credential need when either talks to a private CA.
 import { tlsPolicy, type PipelinePolicy } from "@azure/core-rest-pipeline";
-import type { TokenCredential } from "@azure/core-auth";
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import {
   AzureAuthorityHosts,
   ClientSecretCredential,
@@ -13,6 +13,7 @@ import {
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import type { AzureCredentialSettings } from "../config";
+import { AppError, ErrorCode } from "../errors";
 
 export interface AdditionalPolicy {
   policy: PipelinePolicy;
@@ -35,10 +36,10 @@ export function trustPolicies(caFile: string | undefined): AdditionalPolicy[] {
   } catch (error) {
     throw new Error(`ACS_CA_FILE: cannot read ${caFile} (${(error as NodeJS.ErrnoException).code})`);
   }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
-    throw new Error(`ACS_CA_FILE: ${caFile} holds no PEM certificate`);
+  const certificates = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g);
+  if (!certificates) throw new Error(`ACS_CA_FILE: ${caFile} holds no PEM certificate`);
   // One settings object, so the pipeline's HTTPS agent cache (keyed by it) keeps one agent.
-  return [{ policy: tlsPolicy({ ca: [...rootCertificates, pem] }), position: "perCall" }];
+  return [{ policy: tlsPolicy({ ca: [...rootCertificates, ...certificates] }), position: "perCall" }];
 }
 
 const MICROSOFT_CLOUDS = new Set<string>(
@@ -95,7 +96,31 @@ export function createAzureCredential(settings: AzureCredentialSettings): TokenC
   }
 }
 
+/**
+ * A credential whose failures (wrong secret, no managed identity here, authority unreachable) reach
+ * callers as one stable error rather than INTERNAL; the cause, without secrets, goes to the log.
+ */
+export function explainFailures(credential: TokenCredential): TokenCredential {
+  return {
+    async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+      try {
+        return await credential.getToken(scopes, options);
+      } catch (cause) {
+        throw new AppError(
+          ErrorCode.ACS_UNAVAILABLE,
+          "The service could not get an Entra ID token for Azure Communication Services.",
+          {},
+          { cause },
+        );
+      }
+    },
+  };
+}
+
 /** What start-service passes to createAcsBackend for ACS_ENDPOINT: the credential and the CA trust. */
 export function entraClient(settings: AzureCredentialSettings) {
-  return { credential: createAzureCredential(settings), additionalPolicies: trustPolicies(settings.caFile) };
+  return {
+    credential: explainFailures(createAzureCredential(settings)),
+    additionalPolicies: trustPolicies(settings.caFile),
+  };
 }

@@ -20,11 +20,14 @@ export async function generateCertificate(
   days = 30,
 ): Promise<TlsCertificate> {
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const serial = randomBytes(15).toString("hex");
   const notBefore = new Date(Date.now() - 60 * 60 * 1000); // tolerate a client clock a little behind
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
-      serialNumber: `01${randomBytes(15).toString("hex")}`, // positive, 16 bytes
-      name: `CN=ACS Identity emulator (${hosts[0]})`,
+      serialNumber: `01${serial}`, // positive, 16 bytes
+      // Unique: verifiers find a certificate's issuer by name, and two trusted certificates of one
+      // name (say, the emulator's and a test issuer's) would shadow each other.
+      name: `CN=ACS Identity emulator ${serial.slice(0, 12)}, O=acs-identity-graph`,
       notBefore,
       notAfter: new Date(notBefore.getTime() + days * 24 * 60 * 60 * 1000),
       keys,
@@ -47,7 +50,8 @@ export async function generateCertificate(
   );
   const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
   return {
-    cert: cert.toString("pem"),
-    key: x509.PemConverter.encode(pkcs8, "PRIVATE KEY"),
+    // Each ends in a newline, as PEM files do, so that concatenated certificates stay parseable.
+    cert: `${cert.toString("pem").trimEnd()}\n`,
+    key: `${x509.PemConverter.encode(pkcs8, "PRIVATE KEY").trimEnd()}\n`,
   };
 }
