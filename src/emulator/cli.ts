@@ -107,12 +107,13 @@ async function keptCertificate(dataDir: string): Promise<{ certificate: TlsCerti
   const dir = path.join(dataDir, "tls");
   const certFile = path.resolve(dir, "cert.pem");
   const keyFile = path.join(dir, "key.pem");
-  if (existsSync(certFile) && existsSync(keyFile))
-    return {
-      certificate: { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") },
-      certFile,
-    };
-  const certificate = await generateCertificate();
+  if (existsSync(certFile) && existsSync(keyFile)) {
+    const kept = { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
+    // A day's margin, so that a running emulator does not see its certificate expire under it.
+    if (Date.parse(new X509Certificate(kept.cert).validTo) > Date.now() + 24 * 60 * 60 * 1000)
+      return { certificate: kept, certFile };
+  }
+  const certificate = await generateCertificate(undefined, 365);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(keyFile, certificate.key, { mode: 0o600 });
   chmodSync(keyFile, 0o600);

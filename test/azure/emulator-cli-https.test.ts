@@ -2,10 +2,12 @@
 // restarts, and the real SDK (trusting that file through ACS_CA_FILE's policy) working over HTTPS.
 import { CommunicationIdentityClient } from "@azure/communication-identity";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { trustPolicies } from "../../src/acs/credential";
+import { generateCertificate } from "../../src/emulator";
 import { builtFile } from "../support/build";
 import { stopGracefully, waitForLine } from "../support/child-process";
 
@@ -41,6 +43,21 @@ test("serves HTTPS with a certificate kept in the data folder (its key readable 
     expect(existsSync(path.join(dataDir, "tls", "key.pem"))).toBe(true);
     expect(statSync(path.join(dataDir, "tls", "key.pem")).mode & 0o077).toBe(0);
     expect(await runOnce(dataDir)).toBe(first); // clients keep trusting the same file
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+test("a kept certificate that has expired (or expires within a day) is replaced", async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "emulator-https-"));
+  try {
+    const expired = await generateCertificate(undefined, 0.01); // valid from an hour ago for 15 minutes
+    mkdirSync(path.join(dataDir, "tls"));
+    writeFileSync(path.join(dataDir, "tls", "cert.pem"), expired.cert);
+    writeFileSync(path.join(dataDir, "tls", "key.pem"), expired.key);
+    const served = await runOnce(dataDir);
+    expect(served).not.toBe(expired.cert);
+    expect(Date.parse(new X509Certificate(served).validTo)).toBeGreaterThan(Date.now() + 300 * 86_400_000);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
