@@ -2,7 +2,7 @@
 // Azure: HMAC-verified, validating, persistent, with revocation that means something and faults on
 // demand. May import: identity/model only (it stands alone so other apps can run it).
 import type { AddressInfo } from "node:net";
-import { generateCertificate, type TlsCertificate } from "./certificate";
+import type { TlsCertificate } from "./certificate";
 import { createEntraVerifier, type EntraSettings } from "./entra";
 import { FaultController, type FaultOptions, type FaultRule } from "./faults";
 import type { AcsContext } from "./routes";
@@ -14,7 +14,15 @@ import type { TokenValidity } from "./validity";
 
 export type { EntraSettings, FaultOptions, FaultRule, TeamsSettings, TlsCertificate, TokenValidity };
 export { ACS_AUDIENCES } from "./entra";
-export { generateCertificate } from "./certificate";
+
+/** A self-signed certificate for `hosts` (see certificate.ts). */
+export async function generateCertificate(hosts?: string[], days?: number): Promise<TlsCertificate> {
+  // Loaded on first use: @peculiar/x509 takes a quarter of a second to load, and most starts (every
+  // in-process emulator of `npm start`) serve plain HTTP.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { generateCertificate: generate } = require("./certificate") as typeof import("./certificate");
+  return generate(hosts, days);
+}
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
