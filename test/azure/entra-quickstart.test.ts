@@ -50,7 +50,7 @@ beforeAll(async () => {
     AZURE_AUTHORITY_HOST: provider.origin,
     ACS_CA_FILE: caFile,
   });
-});
+}, 120_000); // an OpenID provider process, the emulator and a service: slow to start on a busy machine
 afterAll(async () => {
   await service?.stop();
   await emulator?.close();
@@ -157,4 +157,4 @@ test("a wrong client secret: callers get ACS_UNAVAILABLE, ACS is not called, the
   } finally {
     await wrong.stop();
   }
-});
+}, 120_000);

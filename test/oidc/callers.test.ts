@@ -46,7 +46,7 @@ beforeAll(async () => {
     AUTH_AUDIENCE: API,
     AUTH_JWKS_COOLDOWN_SECONDS: "1",
   });
-});
+}, 120_000); // an OpenID provider process and a service: slow to start on a busy machine
 afterAll(async () => {
   await service?.stop();
   await provider?.stop();
