@@ -4,8 +4,9 @@ import {
 } from "@azure/communication-identity";
 import type { TokenCredential } from "@azure/core-auth";
 import type { AcsScope } from "../identity/model";
-import type { AcsIdentityBackend, IssuedToken, TeamsTokenRequest } from "../identity/ports";
 import type { AppError } from "../errors";
+import type { AcsIdentityBackend, IssuedToken, TeamsTokenRequest } from "../identity/ports";
+import type { AdditionalPolicy } from "./credential";
 import { mapAcsError, mapTeamsExchangeError } from "./error-mapping";
 import { surfaceThrottlingPolicy } from "./throttling-policy";
 
@@ -16,6 +17,8 @@ export type AcsBackendOptions = (
   timeoutMs: number;
   /** Retries for network errors and 5xx; 429 is never retried here (see throttling-policy). */
   maxRetries: number;
+  /** More pipeline policies, e.g. trustPolicies(ACS_CA_FILE) for an endpoint behind a private CA. */
+  additionalPolicies?: AdditionalPolicy[];
 };
 
 // An id of no resource: ACS answers 401 IdentityNotOwned for it, which proves the endpoint is
@@ -31,7 +34,10 @@ export function createAcsBackend(options: AcsBackendOptions): AcsIdentityBackend
     // The SDK refuses http:// unless told; only the local emulator is served over http.
     allowInsecureConnection: endpoint?.startsWith("http://") ?? false,
     retryOptions: { maxRetries: options.maxRetries, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
-    additionalPolicies: [{ policy: surfaceThrottlingPolicy, position: "perRetry" }],
+    additionalPolicies: [
+      { policy: surfaceThrottlingPolicy, position: "perRetry" },
+      ...(options.additionalPolicies ?? []),
+    ],
   };
   const client =
     "connectionString" in options

@@ -62,6 +62,17 @@ const EnvSchema = z.object({
     .regex(/endpoint=.+;accesskey=.+/i, "must look like endpoint=https://...;accesskey=...")
     .optional(),
   ACS_ENDPOINT: url.optional(),
+  // With ACS_ENDPOINT: which @azure/identity credential (docs/azure.md), and the AZURE_* variables it reads.
+  ACS_CREDENTIAL: z
+    .enum(["default", "managed-identity", "workload-identity", "client-secret"])
+    .default("default"),
+  AZURE_TENANT_ID: z.string().min(1).optional(),
+  AZURE_CLIENT_ID: z.string().min(1).optional(),
+  AZURE_CLIENT_SECRET: z.string().min(1).optional(),
+  AZURE_FEDERATED_TOKEN_FILE: z.string().min(1).optional(),
+  AZURE_AUTHORITY_HOST: z.url({ protocol: /^https$/ }).optional(),
+  // PEM certificates trusted besides the public CAs, for ACS and the authority (a private CA).
+  ACS_CA_FILE: z.string().min(1).optional(),
   ACS_TIMEOUT_MS: positiveInt.default(10_000),
   ACS_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
 
@@ -144,7 +155,19 @@ const EnvSchema = z.object({
 export type AcsSettings =
   | { kind: "emulator" }
   | { kind: "connectionString"; connectionString: string }
-  | { kind: "entra"; endpoint: string };
+  | { kind: "entra"; endpoint: string; credential: AzureCredentialSettings };
+
+/** The @azure/identity credential for ACS_ENDPOINT (src/acs/credential.ts builds it). */
+export interface AzureCredentialSettings {
+  kind: "default" | "managed-identity" | "workload-identity" | "client-secret";
+  tenantId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  federatedTokenFile?: string;
+  /** Entra ID's host, or a stand-in OpenID provider's; unset: the public cloud's. */
+  authorityHost?: string;
+  caFile?: string;
+}
 
 export interface AppConfig {
   nodeEnv: "development" | "production" | "test";
@@ -156,7 +179,7 @@ export interface AppConfig {
   /** Where embedded state lives: the database, the emulator's journal, the development signing key. */
   dataDir: string;
   logLevel: string;
-  acs: AcsSettings & { timeoutMs: number; maxRetries: number };
+  acs: AcsSettings & { timeoutMs: number; maxRetries: number; caFile: string | undefined };
   database: { kind: "embedded"; dir: string } | { kind: "postgres"; url: string; poolSize: number };
   redisUrl: string | undefined;
   auth: {
@@ -241,6 +264,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.ACS_CONNECTION_STRING && e.ACS_ENDPOINT) {
     fail("ACS_ENDPOINT", "set either ACS_CONNECTION_STRING or ACS_ENDPOINT (with Entra ID), not both");
   }
+  if (e.ACS_ENDPOINT && !e.ACS_ENDPOINT.startsWith("https:"))
+    fail("ACS_ENDPOINT", "must be https://: the SDK sends Entra ID tokens only over TLS");
+  const needs = {
+    "client-secret": ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
+    "workload-identity": ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE"],
+  } as const;
+  for (const name of (e.ACS_ENDPOINT && needs[e.ACS_CREDENTIAL as keyof typeof needs]) || [])
+    if (!e[name]) fail(name, `is required with ACS_CREDENTIAL=${e.ACS_CREDENTIAL}`);
   const realIssuer = Boolean(e.AUTH_ISSUER || e.AUTH_JWKS_URL);
   if (realIssuer && !e.AUTH_AUDIENCE) {
     fail("AUTH_AUDIENCE", "is required with AUTH_ISSUER or AUTH_JWKS_URL");
@@ -283,7 +314,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const acs: AcsSettings = e.ACS_CONNECTION_STRING
     ? { kind: "connectionString", connectionString: e.ACS_CONNECTION_STRING }
     : e.ACS_ENDPOINT
-      ? { kind: "entra", endpoint: e.ACS_ENDPOINT }
+      ? {
+          kind: "entra",
+          endpoint: e.ACS_ENDPOINT,
+          credential: {
+            kind: e.ACS_CREDENTIAL,
+            tenantId: e.AZURE_TENANT_ID,
+            clientId: e.AZURE_CLIENT_ID,
+            clientSecret: e.AZURE_CLIENT_SECRET,
+            federatedTokenFile: e.AZURE_FEDERATED_TOKEN_FILE,
+            authorityHost: e.AZURE_AUTHORITY_HOST,
+            caFile: e.ACS_CA_FILE,
+          },
+        }
       : { kind: "emulator" };
 
   return {
@@ -296,7 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ? { issuer: e.EMULATOR_TEAMS_ISSUER, jwksUrl: e.EMULATOR_TEAMS_JWKS_URL }
       : undefined,
     logLevel: e.LOG_LEVEL,
-    acs: { ...acs, timeoutMs: e.ACS_TIMEOUT_MS, maxRetries: e.ACS_MAX_RETRIES },
+    acs: { ...acs, timeoutMs: e.ACS_TIMEOUT_MS, maxRetries: e.ACS_MAX_RETRIES, caFile: e.ACS_CA_FILE },
     database: e.DATABASE_URL
       ? { kind: "postgres", url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
       : { kind: "embedded", dir: path.join(dataDir, "db") },

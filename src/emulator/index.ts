@@ -2,6 +2,8 @@
 // Azure: HMAC-verified, validating, persistent, with revocation that means something and faults on
 // demand. It imports nothing else of src/ (it stands alone, like the remote service it stands in for).
 import type { AddressInfo } from "node:net";
+import type { TlsCertificate } from "./certificate";
+import { createEntraVerifier, type EntraSettings } from "./entra";
 import { FaultController, type FaultOptions, type FaultRule } from "./faults";
 import type { AcsContext } from "./routes";
 import { createEmulatorServer } from "./server";
@@ -10,7 +12,17 @@ import { createTeamsVerifier, GUID, type TeamsSettings } from "./teams";
 import { TokenSigner } from "./tokens";
 import type { TokenValidity } from "./validity";
 
-export type { FaultOptions, FaultRule, TeamsSettings, TokenValidity };
+export type { EntraSettings, FaultOptions, FaultRule, TeamsSettings, TlsCertificate, TokenValidity };
+export { ACS_AUDIENCES } from "./entra";
+
+/** A self-signed certificate for `hosts` (see certificate.ts). */
+export async function generateCertificate(hosts?: string[], days?: number): Promise<TlsCertificate> {
+  // Loaded on first use: @peculiar/x509 takes a quarter of a second to load, and most starts (every
+  // in-process emulator of `npm start`) serve plain HTTP.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { generateCertificate: generate } = require("./certificate") as typeof import("./certificate");
+  return generate(hosts, days);
+}
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
@@ -31,19 +43,31 @@ export interface EmulatorOptions {
    * original date.
    */
   clockSkewSeconds?: number;
+  /**
+   * Serve HTTPS: `true` generates a self-signed certificate for localhost, 127.0.0.1 and ::1 (see
+   * `certificate` on the running emulator), or give one. The SDK sends Entra ID tokens only over HTTPS.
+   */
+  https?: boolean | TlsCertificate;
+  /** Accept Entra ID bearer tokens from this issuer besides HMAC signatures (needs `https`). */
+  entra?: EntraSettings;
 }
 
 export interface EmulatorStats {
   /** ACS API requests received (each SDK retry counts). */
   requests: number;
+  /** Requests that carried an Entra ID bearer token, accepted and refused. */
+  bearerAccepted: number;
+  bearerRefused: number;
   identitiesCreated: number;
   tokensIssued: number;
   faultsInjected: number;
 }
 
 export interface RunningEmulator {
-  /** e.g. http://127.0.0.1:8089/ */
+  /** e.g. http://127.0.0.1:8089/ (https:// when serving HTTPS) */
   endpoint: string;
+  /** With HTTPS: the certificate (PEM) clients must trust. */
+  certificate: string | undefined;
   /** endpoint=http://127.0.0.1:8089/;accesskey=... */
   connectionString: string;
   accessKey: string;
@@ -64,7 +88,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const state = EmulatorState.open(options.dataDir);
   const signer = new TokenSigner(settings.signingKey);
   const faults = new FaultController();
-  const counters = { requests: 0 };
+  const counters = { requests: 0, bearerAccepted: 0, bearerRefused: 0 };
+  const tls = options.https === true ? await generateCertificate() : options.https || undefined;
   const acs: AcsContext = {
     state,
     signer,
@@ -74,7 +99,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
   const stats = (): EmulatorStats => ({
     ...acs.stats,
-    requests: counters.requests,
+    ...counters,
     faultsInjected: faults.injected,
   });
   const server = createEmulatorServer({
@@ -83,6 +108,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     faults,
     accessKey: settings.accessKey,
     skewSeconds: options.clockSkewSeconds ?? 900,
+    verifyBearer: options.entra ? createEntraVerifier(options.entra) : undefined,
+    tls,
     stats: counters,
   });
   const host = options.host ?? "127.0.0.1";
@@ -99,10 +126,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     throw error;
   }
   const { port } = server.address() as AddressInfo;
-  const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+  const endpoint = `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}/`;
   let closing: Promise<void> | undefined;
   return {
     endpoint,
+    certificate: tls?.cert,
     connectionString: `endpoint=${endpoint};accesskey=${settings.accessKey}`,
     accessKey: settings.accessKey,
     resourceId: settings.resourceId,
@@ -128,6 +156,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 }
 
 function checkOptions(options: EmulatorOptions): void {
+  if (options.entra && !options.https)
+    throw new Error("entra needs https: Entra ID bearer tokens are only ever sent over TLS");
   if (options.resourceId !== undefined && !GUID.test(options.resourceId))
     throw new Error("resourceId must be a GUID");
   if (options.accessKey !== undefined && !BASE64.test(options.accessKey))

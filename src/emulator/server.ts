@@ -1,7 +1,9 @@
-// The HTTP front: raw node:http so that every header and body byte is under control. Order per ACS
-// request: service headers, faults (they model the gateway, before auth), HMAC, api-version, route.
+// The HTTP(S) front: raw node:http so that every header and body byte is under control. Order per ACS
+// request: service headers, faults (they model the gateway, before auth), HMAC or Entra ID bearer
+// token, api-version, route.
 import { randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
 import { handleAdmin, isAdminPath, type AdminDeps } from "./admin";
 import { AcsErrorResponse, badRequest, denied, sendError, unsupportedApiVersion } from "./errors";
 import type { FaultController } from "./faults";
@@ -22,13 +24,19 @@ export interface ServerDeps {
   faults: FaultController;
   accessKey: string;
   skewSeconds: number;
-  /** Counts ACS API requests that reached the emulator (each SDK retry is one). */
-  stats: { requests: number };
+  /** Verifies an Entra ID bearer token (null: accepted); absent, bearer tokens are refused. */
+  verifyBearer?: (token: string) => Promise<string | null>;
+  /** Serve HTTPS with this certificate. */
+  tls?: { cert: string; key: string };
+  /** Counts ACS API requests that reached the emulator (each SDK retry is one), and how they signed in. */
+  stats: { requests: number; bearerAccepted: number; bearerRefused: number };
 }
 
-export function createEmulatorServer(deps: ServerDeps): http.Server {
+const BEARER = /^Bearer (\S+)$/;
+
+export function createEmulatorServer(deps: ServerDeps): http.Server | https.Server {
   const key = Buffer.from(deps.accessKey, "base64");
-  return http.createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     readBody(req)
       .then((body) => {
         if (body === null) return sendError(res, new AcsErrorResponse(413, "BadRequest", "Body too large."));
@@ -44,7 +52,8 @@ export function createEmulatorServer(deps: ServerDeps): http.Server {
           );
         else res.destroy();
       });
-  });
+  };
+  return deps.tls ? https.createServer({ ...deps.tls }, handler) : http.createServer(handler);
 }
 
 async function serveAcs(
@@ -90,8 +99,16 @@ async function serveAcs(
         res.setHeader("retry-after", String(fault.retryAfterSeconds));
       throw new AcsErrorResponse(503, "ServiceUnavailable", "The service is temporarily unavailable.");
     }
-    // Why a signature failed is not told to the caller (same 401 Denied for every reason).
-    if (verifyHmac(req, rawBody, key, deps.skewSeconds) !== null) throw denied();
+    // Why a signature or token failed is not told to the caller (same 401 Denied for every reason).
+    const bearer = BEARER.exec(req.headers.authorization ?? "");
+    if (bearer) {
+      const refused = deps.verifyBearer ? await deps.verifyBearer(bearer[1]) : "no Entra ID issuer";
+      if (refused !== null) {
+        deps.stats.bearerRefused += 1;
+        throw denied();
+      }
+      deps.stats.bearerAccepted += 1;
+    } else if (verifyHmac(req, rawBody, key, deps.skewSeconds) !== null) throw denied();
     const apiVersion = url.searchParams.get("api-version");
     if (!apiVersion || !supported.includes(apiVersion)) throw unsupportedApiVersion(apiVersion);
     let body: unknown;

@@ -1,9 +1,8 @@
 import { expressMiddleware } from "@as-integrations/express5";
-import { DefaultAzureCredential } from "@azure/identity";
 import express from "express";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { createAcsBackend } from "../acs";
+import { createAcsBackend, entraClient, trustPolicies } from "../acs";
 import { createBearerVerifier, loadOrCreateDevIssuer, loadPolicy, type DevIssuer } from "../auth";
 import type { AppConfig } from "../config";
 import { startEmulator, type RunningEmulator } from "../emulator";
@@ -65,12 +64,13 @@ export async function startService(
       config.acs.kind === "entra"
         ? createAcsBackend({
             endpoint: config.acs.endpoint,
-            credential: new DefaultAzureCredential(),
+            ...entraClient(config.acs.credential),
             ...acsLimits,
           })
         : createAcsBackend({
             connectionString:
               config.acs.kind === "emulator" ? emulator!.connectionString : config.acs.connectionString,
+            additionalPolicies: trustPolicies(config.acs.caFile),
             ...acsLimits,
           });
 

@@ -76,6 +76,8 @@ function recordServiceSecrets(config: AppConfig, service: RunningService): void 
     recordSecret("ACS connection string", config.acs.connectionString);
     recordSecret("ACS access key", accessKeyOf(config.acs.connectionString));
   }
+  if (config.acs.kind === "entra" && config.acs.credential.kind === "client-secret")
+    recordSecret("Entra ID client secret", config.acs.credential.clientSecret);
   if (config.database.kind === "postgres")
     recordSecret("database password", urlPassword(config.database.url));
   recordSecret("Redis password", urlPassword(config.redisUrl));
