@@ -40,9 +40,9 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Kysely<D
 
 /**
  * PostgreSQL's own default of 128 MB shared buffers is most of PGlite's memory, and PGlite touches all
- * of it at start. This service's working set (identity mappings, recent audit rows) is a few MB, and
- * pages beyond the buffers are still in the OS page cache: 16 MB costs no measurable throughput in
- * `npm run bench` and saves about 110 MB. Given on every start, so existing data folders follow it.
+ * of it at start. This service's hot set (identity mappings, the newest audit rows) is a few MB, and
+ * colder pages are still in the OS page cache; 16 MB saves about 110 MB of every start. Given on every
+ * start, so existing data folders follow it.
  */
 export const EMBEDDED_SHARED_BUFFERS = "16MB";
 const startParams = [...PGlite.defaultStartParams, "-c", `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`];
