@@ -33,6 +33,7 @@ import { openStore, type Store } from "../store";
 import { corsAllowlist, STUDIO_ORIGINS } from "./cors";
 import { createFormatError } from "./format-error";
 import { healthRoutes } from "./health";
+import { indexRoutes } from "./index-routes";
 import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { requestLoggingPlugin } from "./plugins";
@@ -254,6 +255,7 @@ export async function startService(
       },
     );
 
+    app.use(indexRoutes()); // `/` and unknown paths (JSON, not Express's HTML 404): after every other route
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
       httpServer.listen(config.port, config.host, resolve);
