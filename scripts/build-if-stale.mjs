@@ -2,7 +2,7 @@
 // `npm run emulator` start in a fraction of a second once built (a full `tsc` costs 10 s or more).
 // The check is a walk over file times: loading TypeScript just to learn nothing changed costs seconds.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,9 +26,13 @@ function newest(dir) {
   return Math.max(latest, statSync(dir).mtimeMs);
 }
 
+// A dist/ emptied by hand (or never stamped) must not pass for built.
+function untrusted() {
+  return !existsSync(STAMP) || !existsSync(path.join(root, "dist", "src", "main.js"));
+}
+
 function stale() {
-  // The entry points too: a dist/ emptied by hand must not pass for built.
-  if (!existsSync(STAMP) || !existsSync(path.join(root, "dist", "src", "main.js"))) return true;
+  if (untrusted()) return true;
   const built = statSync(STAMP).mtimeMs;
   const inputs = [
     ...SOURCE_DIRS.map((dir) => newest(path.join(root, dir))),
@@ -39,8 +43,15 @@ function stale() {
   return inputs.some((time) => time > built);
 }
 
-if (process.argv.includes("--force") || stale()) {
+const force = process.argv.includes("--force");
+if (force || stale()) {
   const startedAt = Date.now();
+  if (force || untrusted()) {
+    // tsc --incremental trusts its build info over dist/: without it, it would see nothing to emit.
+    for (const file of existsSync(path.join(root, "dist")) ? readdirSync(path.join(root, "dist")) : []) {
+      if (file.endsWith(".tsbuildinfo")) rmSync(path.join(root, "dist", file));
+    }
+  }
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   // --incremental keeps dist/*.tsbuildinfo, so a rebuild after a small change re-checks little.
   execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--incremental"], {
