@@ -12,6 +12,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // shape the emitted decorator metadata). Not package.json: editing a script must not cost a build.
 const SOURCE_DIRS = ["src", "bench", "scripts"];
 const INPUT_FILES = ["tsconfig.json", "tsconfig.build.json", "package-lock.json"];
+// What tsc reads in those folders; editing a README or an example policy next to the code costs no build.
+const COMPILED = /\.(ts|mts|cts|json)$/;
 // Written after a successful build; its time is the build's.
 const STAMP = path.join(root, "dist", ".build-stamp");
 
@@ -20,7 +22,7 @@ function newest(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) latest = Math.max(latest, newest(full));
-    else latest = Math.max(latest, statSync(full).mtimeMs);
+    else if (COMPILED.test(entry.name)) latest = Math.max(latest, statSync(full).mtimeMs);
   }
   // A deleted or renamed file changes its folder's time.
   return Math.max(latest, statSync(dir).mtimeMs);

@@ -51,11 +51,20 @@ test("builds once, skips when nothing changed, rebuilds after an edit, retries a
   expect(build().status).toBe(0);
   expect(stamp()).toBe(first); // no build: the stamp is left alone
 
+  writeFileSync(path.join(root, "src/main.ts.md"), "notes next to the code are not compiled\n");
+  expect(build().status).toBe(0);
+  // Adding a file changes its folder's time, which counts (a deleted source must rebuild); editing it
+  // again does not.
+  const afterNote = stamp();
+  writeFileSync(path.join(root, "src/main.ts.md"), "edited notes\n");
+  expect(build().status).toBe(0);
+  expect(stamp()).toBe(afterNote);
+
   writeFileSync(path.join(root, "src/main.ts"), `export const answer: number = 2;\n`);
   expect(build().status).toBe(0);
   expect(output()).toContain("exports.answer = 2");
   const second = stamp();
-  expect(second).toBeGreaterThan(first);
+  expect(second).toBeGreaterThan(afterNote);
 
   // A type error: tsc fails, the build is not stamped, so the next run tries again.
   writeFileSync(path.join(root, "src/main.ts"), `export const answer: number = "three";\n`);
