@@ -1,5 +1,6 @@
-// `npm run emulator -- [--port 8089] [--data-dir .data/emulator]`: runs the emulator standalone and
-// prints its connection string as the first line of stdout (scripts read it from there).
+// `npm run --silent emulator -- [--port 8089] [--data-dir .data/emulator]`: runs the emulator standalone
+// and prints its connection string as the first line of stdout (scripts read it from there; without
+// --silent, npm prints its own banner to stdout first).
 import { X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -9,7 +10,8 @@ import { generateCertificate, startEmulator, type TlsCertificate } from "./index
 export const DEFAULT_PORT = 8089;
 export const DEFAULT_DATA_DIR = ".data/emulator";
 
-const HELP = `Usage: node dist/src/emulator/cli.js [options]
+const HELP = `Usage: npm run --silent emulator -- [options]
+       node dist/src/emulator/cli.js [options]   (the same, once built)
 
   --port N                 listen port; 0 = any free port (env ACS_EMULATOR_PORT, default ${DEFAULT_PORT})
   --host ADDR              listen address (default 127.0.0.1)
@@ -45,7 +47,7 @@ async function main() {
     },
   });
   if (values.help) {
-    process.stderr.write(HELP);
+    process.stdout.write(HELP);
     return;
   }
   const env = process.env;

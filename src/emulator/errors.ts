@@ -18,7 +18,7 @@ export class AcsErrorResponse extends Error {
   }
 }
 
-// Bodies recorded from the real service (see ACS-IDENTITY-API.md §1.5).
+// Bodies recorded from the real service (docs/acs-rest-api.md, "Errors", lists each with its source).
 export const denied = () => new AcsErrorResponse(401, "Denied", "Denied by the resource provider.");
 export const identityNotOwned = () =>
   new AcsErrorResponse(401, "IdentityNotOwned", "Provided identity doesn't belong to the resource.");

@@ -16,6 +16,7 @@ import { createContextFactory } from "./context";
 import { corsAllowlist, STUDIO_ORIGINS } from "./cors";
 import { healthRoutes } from "./health";
 import { createHttpServer } from "./http-server";
+import { indexRoutes } from "./index-routes";
 import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { maxTokensMiddleware } from "./query-limits";
@@ -134,6 +135,7 @@ export async function startService(
 
     app.use(bodyErrorHandler({ maxRequestBytes: config.http.maxRequestBytes, logger }));
 
+    app.use(indexRoutes()); // `/` and unknown paths (JSON, not Express's HTML 404): after every other route
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
       httpServer.listen(config.port, config.host, resolve);
