@@ -2,17 +2,17 @@ import pino, { type DestinationStream, type Logger, type LoggerOptions } from "p
 import { currentRequestId } from "./request-id";
 
 // Secrets must never reach a log line: bearer tokens, ACS tokens, access keys, connection strings,
-// passwords, cookies. Three layers, each catching what the one before cannot:
+// passwords, cookies. Three layers, all through pino's public hooks, each catching what the one before
+// cannot:
 //   1. REDACTED_PATHS: pino's compiled redaction for the shapes we know (request headers, errors'
-//      request configs). Fast, but exact: pino's wildcards match one level each and any casing must
-//      be listed.
+//      request configs). Fast, but exact: its wildcards match one level each.
 //   2. Secret-named properties at any depth and in any casing or spelling (authorization,
-//      Authorization, access_token, acsToken, ACS_CONNECTION_STRING, ...): the finished line is
-//      searched for such a name with a value not yet censored and, only then, parsed, censored and
-//      written again. Working on the finished line also covers what never passes pino's object hooks:
-//      child-logger bindings, serializer output, error causes.
+//      Authorization, access_token, acsToken, ACS_CONNECTION_STRING, ...): `formatters.log` and
+//      `formatters.bindings` walk each line's object and its logger's bindings (errors are serialized
+//      with pino's own error serializer first, so their causes and configs are walked too).
 //   3. Values shaped like secrets wherever they sit, e.g. inside an error message: JWTs,
-//      "Bearer ...", HMAC signatures, "accesskey=...", passwords in URLs.
+//      "Bearer ...", HMAC signatures, "accesskey=...", passwords in URLs. The same walk scrubs every
+//      string value, and `hooks.logMethod` scrubs the message and its interpolation arguments.
 
 /** Property names (normalized: lower case, letters and digits only) whose values are secret. */
 export const SECRET_KEY_PARTS = [
@@ -72,39 +72,45 @@ export const REDACTED_PATHS = [
 
 const MAX_DEPTH = 32;
 
-/** A copy of parsed JSON with every secret-named property's value censored, at any depth. */
+/**
+ * A censored copy of an error that is still an error of its class, so pino's error serializer gives
+ * it its real `type`; its message, stack, cause and every other property are censored like any value.
+ */
+function redactedError(error: Error, depth: number): Error {
+  const { type: _type, ...fields } = redactSecrets(
+    { ...pino.stdSerializers.err(error) },
+    depth + 1,
+  ) as Record<string, unknown>;
+  const copy = Object.create(Object.getPrototypeOf(error)) as Error;
+  for (const [key, value] of Object.entries(fields))
+    Object.defineProperty(copy, key, {
+      value,
+      enumerable: key !== "message" && key !== "stack",
+      writable: true,
+    });
+  return copy;
+}
+
+/**
+ * A copy of a log object with every secret-named property's value censored and every string scrubbed
+ * of secret-shaped values, at any depth. Errors are serialized first (type, message, stack, causes).
+ */
 export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return scrubText(value);
   if (value === null || typeof value !== "object" || depth > MAX_DEPTH) return value;
+  if (value instanceof Error) return redactedError(value, depth);
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
+  if (value instanceof Date) return value;
   return Object.fromEntries(
     Object.entries(value).map(([key, item]) => [
       key,
-      isSecretKey(key) && item !== null ? CENSOR : redactSecrets(item, depth + 1),
+      isSecretKey(key) && item !== null && item !== undefined ? CENSOR : redactSecrets(item, depth + 1),
     ]),
   );
 }
 
-// Every property name in a finished line whose value is not already censored (or null). An escaped
-// quote inside a string value can look like a name too: that only costs a needless parse.
-const UNCENSORED_NAME = /"((?:[^"\\]|\\.)*)":(?!"\[redacted\]"|null)/g;
-
-function hasUncensoredSecret(line: string): boolean {
-  for (const [, name] of line.matchAll(UNCENSORED_NAME)) if (isSecretKey(name)) return true;
-  return false;
-}
-
-/** Layer 2: the finished line with every secret-named property censored, at any depth or casing. */
-export function redactSecretNames(line: string): string {
-  if (!hasUncensoredSecret(line)) return line;
-  try {
-    return `${JSON.stringify(redactSecrets(JSON.parse(line)))}\n`;
-  } catch {
-    return line; // not one JSON object (a custom destination's format): layer 3 still applies
-  }
-}
-
-// Layer 3: values shaped like secrets, wherever they appear in a finished line (the line is JSON, so a value
-// never contains a bare `"` or `\`, which bound the matches).
+// Layer 3: values shaped like secrets, wherever they appear in a string (quotes and backslashes bound the
+// matches, as they do in JSON).
 const SECRET_TEXT: Array<[RegExp, string]> = [
   // JWTs and their parts: every JWT header and payload is base64url JSON, so starts with "eyJ".
   [/eyJ[A-Za-z0-9_-]{12,}(?:\.[A-Za-z0-9_-]*){0,2}/g, CENSOR],
@@ -119,11 +125,11 @@ const SECRET_TEXT: Array<[RegExp, string]> = [
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/"\\]*:)[^\s@/"\\]+@/gi, `$1${CENSOR}@`],
 ];
 
-/** Layers 2 and 3 on a finished line: secret-named properties censored, secret-shaped values replaced. */
-export function censorLine(line: string): string {
-  let censored = redactSecretNames(line);
-  for (const [pattern, replacement] of SECRET_TEXT) censored = censored.replace(pattern, replacement);
-  return censored;
+/** Layer 3 on one string: secret-shaped values replaced. */
+export function scrubText(text: string): string {
+  let scrubbed = text;
+  for (const [pattern, replacement] of SECRET_TEXT) scrubbed = scrubbed.replace(pattern, replacement);
+  return scrubbed;
 }
 
 // The request id of the HTTP request being served, on every line logged while serving it (Apollo's
@@ -146,13 +152,40 @@ export function loggerOptions(level: string): LoggerOptions {
     level,
     redact: { paths: REDACTED_PATHS, censor: CENSOR },
     mixin: requestIdMixin as LoggerOptions["mixin"],
-    hooks: { streamWrite: censorLine },
+    formatters: {
+      log: (object) => redactSecrets(object) as Record<string, unknown>,
+      bindings: (bindings) => redactSecrets(bindings) as Record<string, unknown>, // the root's only
+    },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((arg) => (typeof arg === "string" ? scrubText(arg) : arg)) as Parameters<typeof method>,
+        );
+      },
+    },
   };
 }
 
 /** JSON lines to stdout, or to `destination` (e.g. an asynchronous pino.destination file). */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+  return redactingChildren(
+    destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level)),
+  );
+}
+
+/**
+ * Child loggers' bindings are censored as they are bound. (pino's `formatters.bindings` applies to the
+ * root logger's bindings only.) Children are created from their parent's prototype, so this reaches
+ * every descendant.
+ */
+export function redactingChildren(logger: Logger): Logger {
+  const child = logger.child.bind(logger);
+  const original = Object.getPrototypeOf(logger) === null ? child : logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return original.call(this, redactSecrets(bindings) as typeof bindings, options);
+  } as Logger["child"];
+  return logger;
 }
 
 export type { Logger };
