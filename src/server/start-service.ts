@@ -36,6 +36,7 @@ import { healthRoutes } from "./health";
 import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { requestLoggingPlugin } from "./plugins";
+import { trustedRouterTracePlugins } from "./trace-gate";
 import { maxTokensMiddleware, queryLimitRules } from "./query-limits";
 import { requestId } from "./request-id";
 
@@ -124,7 +125,7 @@ export async function startService(
       app,
     );
     const apollo = new ApolloServer<GraphQLContext>({
-      schema: await buildFederatedSchema(),
+      schema: await buildFederatedSchema({ maxRepresentations: config.http.maxEntityRepresentations }),
       // Apollo's own defaults follow this, not process.env.NODE_ENV (config is the only reader).
       nodeEnv: config.nodeEnv,
       formatError: createFormatError({ fieldSuggestions: config.http.fieldSuggestions }),
@@ -155,6 +156,7 @@ export async function startService(
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
         requestLoggingPlugin(logger, metrics),
+        ...trustedRouterTracePlugins<GraphQLContext>(config.http.federationTraceSecret),
         config.isProduction
           ? ApolloServerPluginLandingPageProductionDefault({
               graphRef: config.apollo?.graphRef,

@@ -9,11 +9,13 @@ import { Report } from "@apollo/usage-reporting-protobuf";
 import { parse } from "graphql";
 import { gunzipSync } from "node:zlib";
 import { printServiceSchema } from "../../scripts/write-schema";
+import { TRACE_SECRET_HEADER } from "../../src/server/trace-gate";
 import { graphqlClient } from "../support/graphql-client";
 import * as op from "../support/operations";
 import { startTestService, type TestService } from "../support/service";
 import { quietLogger, startUsersSubgraph, USERS_TYPE_DEFS, USER_IDS } from "./users-subgraph";
 
+const TRACE_SECRET = "gateway-trace-secret-0123456789abcdef";
 let identity: TestService;
 let users: { url: string; stop(): Promise<void> };
 let gateway: ApolloServer<{ authorization?: string }>;
@@ -24,6 +26,7 @@ beforeAll(async () => {
   identity = await startTestService({
     RATE_LIMIT_MINT_PER_MINUTE: "1000",
     RATE_LIMIT_CREATE_PER_MINUTE: "1000",
+    FEDERATION_TRACE_SECRET: TRACE_SECRET,
   });
   users = await startUsersSubgraph();
   const composed = composeServices([
@@ -43,6 +46,8 @@ beforeAll(async () => {
           url,
           willSendRequest({ request, context }) {
             if (context.authorization) request.http!.headers.set("authorization", context.authorization);
+            // Only the router gets inline traces: it proves itself with the shared secret.
+            request.http!.headers.set(TRACE_SECRET_HEADER, TRACE_SECRET);
           },
         }),
     }),
