@@ -1,8 +1,9 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a baseline from the same run.
 import { benchEmulatorIssueThroughput } from "./emulator-issue-throughput";
+import { benchEntitiesFlood } from "./entities-flood";
 import { benchGraphqlMintThroughput } from "./graphql-mint-throughput";
 
-const BENCHES = [benchEmulatorIssueThroughput, benchGraphqlMintThroughput];
+const BENCHES = [benchEmulatorIssueThroughput, benchGraphqlMintThroughput, benchEntitiesFlood];
 
 async function main() {
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
