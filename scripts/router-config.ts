@@ -7,7 +7,8 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../src/config";
-import { loadPolicy, type Policy } from "../src/auth/policy";
+import { loadPolicy } from "../src/auth";
+import type { Policy } from "../src/identity/policy";
 import { TRACE_SECRET_HEADER } from "../src/server/trace-gate";
 
 /** Role -> the permissions (router scopes) it grants, sorted, for every role in the policy. */

@@ -4,8 +4,9 @@ import {
 } from "@azure/communication-identity";
 import type { TokenCredential } from "@azure/core-auth";
 import type { AcsScope } from "../identity/model";
-import type { AcsIdentityBackend, IssuedToken } from "../identity/ports";
-import { mapAcsError } from "./error-mapping";
+import type { AcsIdentityBackend, IssuedToken, TeamsTokenRequest } from "../identity/ports";
+import type { AppError } from "../errors";
+import { mapAcsError, mapTeamsExchangeError } from "./error-mapping";
 import { surfaceThrottlingPolicy } from "./throttling-policy";
 
 export type AcsBackendOptions = (
@@ -67,6 +68,16 @@ export function createAcsBackend(options: AcsBackendOptions): AcsIdentityBackend
         // Already gone in ACS: the delete this call wanted has happened, so a retried delete completes.
         if ((error as { code?: string }).code === "NOT_FOUND") return;
         throw error;
+      }
+    },
+    async exchangeTeamsToken({ teamsToken, clientId, userObjectId }: TeamsTokenRequest) {
+      try {
+        const issued = await call("exchangeTeamsToken", (abortSignal) =>
+          client.getTokenForTeamsUser({ teamsUserAadToken: teamsToken, clientId, userObjectId, abortSignal }),
+        );
+        return { token: issued.token, expiresOn: issued.expiresOn };
+      } catch (error) {
+        throw mapTeamsExchangeError(error as AppError);
       }
     },
     async ping() {

@@ -18,7 +18,7 @@ class AcsError extends AppError {
     message: string,
     readonly acsCode: string | undefined,
     readonly acsStatus: number | undefined,
-    details: { retryAfterSeconds?: number } = {},
+    details: { retryAfterSeconds?: number; field?: string } = {},
     cause?: unknown,
   ) {
     super(code, message, details, { cause });
@@ -104,4 +104,32 @@ export function mapAcsError(operation: string, error: unknown, timeoutMs: number
   }
   // 401 Denied / 403: our credential is wrong. That is the operator's problem, not the caller's: INTERNAL.
   return new AcsError(ErrorCode.INTERNAL, `ACS ${operation} failed.`, e.code, status, {}, error);
+}
+
+/**
+ * The Teams exchange's refusals are about the caller's input, not our credential: ACS answers 401
+ * when the Teams token is not valid (bad, expired, from another tenant or issuer) and 400 when it
+ * was not issued to that client or user. Both become BAD_USER_INPUT naming the field.
+ */
+export function mapTeamsExchangeError(error: AppError): AppError {
+  const { acsStatus, acsCode } = error as Partial<AcsError>;
+  if (acsStatus === 401 && acsCode !== "IdentityNotOwned")
+    return new AcsError(
+      ErrorCode.BAD_USER_INPUT,
+      "The Teams token is not valid: it is malformed, expired, or not from a trusted Entra ID tenant.",
+      acsCode,
+      acsStatus,
+      { field: "teamsToken" },
+      error,
+    );
+  if (acsStatus === 400)
+    return new AcsError(
+      ErrorCode.BAD_USER_INPUT,
+      "The Teams token was not issued to this clientId for this userObjectId.",
+      acsCode,
+      acsStatus,
+      {},
+      error,
+    );
+  return error;
 }

@@ -1,7 +1,7 @@
 import type { AuthCheckerFn, ResolverData } from "type-graphql";
 import { ErrorCode, forbidden, unauthenticated, type AppError } from "../errors";
 import type { AuthContext } from "./context";
-import type { Permission } from "./policy";
+import type { Permission } from "../identity/policy";
 
 /**
  * Called when the guard refuses a signed-in caller, before the refusal is thrown; the schema layer

@@ -129,7 +129,12 @@ export function createBearerVerifier(settings: AuthSettings, devIssuer?: DevIssu
       }
       if (typeof payload.sub !== "string" || payload.sub.length === 0)
         throw unauthenticated("The bearer token has no subject.");
-      return { subject: payload.sub, roles: readRoles(payload, settings.rolesClaim) };
+      const objectId = payload[settings.objectIdClaim];
+      return {
+        subject: payload.sub,
+        roles: readRoles(payload, settings.rolesClaim),
+        objectId: typeof objectId === "string" && objectId.length > 0 ? objectId : null,
+      };
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { EffectivePolicy } from "./policy";
+import type { EffectivePolicy } from "../identity/policy";
 import type { Principal } from "./principal";
 
 /** What the auth checker needs from the request context. */

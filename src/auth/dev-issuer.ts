@@ -13,7 +13,13 @@ export interface DevIssuer {
   audience: string;
   algorithm: string;
   publicJwks: JSONWebKeySet;
-  sign(claims: { sub: string; roles: string[]; ttlSeconds?: number }): Promise<string>;
+  /** `claims` adds claims of its own (e.g. an Entra ID `oid`); it cannot replace the registered ones. */
+  sign(claims: {
+    sub: string;
+    roles: string[];
+    ttlSeconds?: number;
+    claims?: Record<string, unknown>;
+  }): Promise<string>;
 }
 
 export function assertDevTokensAllowed(nodeEnv: string): void {
@@ -41,9 +47,9 @@ export async function loadOrCreateDevIssuer(dataDir: string): Promise<DevIssuer>
     audience: DEV_AUDIENCE,
     algorithm: ALG,
     publicJwks: { keys: [publicJwk] },
-    async sign({ sub, roles, ttlSeconds = 3600 }) {
+    async sign({ sub, roles, ttlSeconds = 3600, claims = {} }) {
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ roles })
+      return new SignJWT({ ...claims, roles })
         .setProtectedHeader({ alg: ALG, kid: privateJwk!.kid, typ: "JWT" })
         .setIssuer(DEV_ISSUER)
         .setAudience(DEV_AUDIENCE)

@@ -1,8 +1,9 @@
 // Authentication (bearer JWT to Principal, or anonymous) and authorization (the policy: roles to
 // permissions, scopes and lifetimes), plus the development issuer of the embedded default.
-// May import: config, errors, identity/model. GraphQL only in auth-checker.ts.
+// Beside the core: it may import the core's vocabulary (identity/model, identity/policy), config and
+// errors, never the reverse. GraphQL only in auth-checker.ts.
 export { ANONYMOUS, type Principal } from "./principal";
-export * from "./policy";
+export { loadPolicy } from "./policy-file";
 export {
   createBearerVerifier,
   isKeySourceOutage,

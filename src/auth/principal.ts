@@ -4,6 +4,8 @@ export interface Principal {
   subject: string | null;
   /** Roles read from the configured roles claim. */
   roles: string[];
+  /** The Entra ID object id from the configured claim (AUTH_OBJECT_ID_CLAIM), if the token has one. */
+  objectId?: string | null;
 }
 
-export const ANONYMOUS: Principal = Object.freeze({ subject: null, roles: [] }) as Principal;
+export const ANONYMOUS: Principal = Object.freeze({ subject: null, roles: [], objectId: null }) as Principal;

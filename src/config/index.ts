@@ -2,6 +2,7 @@
 // A bad setting stops start-up with a message naming it. No other module reads process.env.
 import path from "node:path";
 import { z } from "zod";
+import { ACS_DEFAULT_QUOTA_PER_30S, RATE_BUCKETS, type RateBucket } from "../identity/model";
 
 const csv = z.string().transform((value) =>
   value
@@ -16,6 +17,41 @@ const positiveInt = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
 const underAcsQuota = (acsPer30s: number) =>
   positiveInt.max(acsPer30s, `must not exceed ACS's own quota of ${acsPer30s} per 30 seconds`);
+
+/**
+ * Three settings per rate bucket (src/identity/model RATE_BUCKETS), named after it:
+ * RATE_LIMIT_<BUCKET>_PER_MINUTE (per caller), RATE_LIMIT_<BUCKET>_PER_MINUTE_PER_ADDRESS (per client
+ * address) and ACS_QUOTA_<BUCKET>_PER_30S (service-wide, below ACS's per-resource quota).
+ */
+const BUCKET_DEFAULTS: Record<RateBucket, { perMinute: number; perAddress: number }> = {
+  mint: { perMinute: 30, perAddress: 120 },
+  create: { perMinute: 20, perAddress: 60 },
+  revoke: { perMinute: 20, perAddress: 60 },
+  delete: { perMinute: 20, perAddress: 60 },
+};
+const bucketSetting = {
+  perMinute: (bucket: RateBucket) => `RATE_LIMIT_${bucket.toUpperCase()}_PER_MINUTE`,
+  perAddress: (bucket: RateBucket) => `RATE_LIMIT_${bucket.toUpperCase()}_PER_MINUTE_PER_ADDRESS`,
+  acsQuota: (bucket: RateBucket) => `ACS_QUOTA_${bucket.toUpperCase()}_PER_30S`,
+};
+const bucketSettings = Object.fromEntries(
+  RATE_BUCKETS.flatMap((bucket) => [
+    [bucketSetting.perMinute(bucket), positiveInt.default(BUCKET_DEFAULTS[bucket].perMinute)],
+    [bucketSetting.perAddress(bucket), positiveInt.default(BUCKET_DEFAULTS[bucket].perAddress)],
+    // A budget above ACS's own quota would let ACS throttle everyone: refused.
+    [
+      bucketSetting.acsQuota(bucket),
+      underAcsQuota(ACS_DEFAULT_QUOTA_PER_30S[bucket]).default(
+        Math.floor(ACS_DEFAULT_QUOTA_PER_30S[bucket] * 0.9),
+      ),
+    ],
+  ]),
+) as Record<string, z.ZodDefault<z.ZodNumber>>;
+const perBucket = (settings: Record<string, unknown>, name: (bucket: RateBucket) => string) =>
+  Object.fromEntries(RATE_BUCKETS.map((bucket) => [bucket, settings[name(bucket)] as number])) as Record<
+    RateBucket,
+    number
+  >;
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -55,6 +91,11 @@ const EnvSchema = z.object({
     )
     .default(["RS256"]),
   AUTH_ROLES_CLAIM: z.string().min(1).default("roles"),
+  // The claim naming the caller's Entra ID object id: the only Teams user whose token they may exchange.
+  AUTH_OBJECT_ID_CLAIM: z.string().min(1).default("oid"),
+  // The embedded emulator's stand-in for Entra ID, for the Teams token exchange (development and tests).
+  EMULATOR_TEAMS_ISSUER: url.optional(),
+  EMULATOR_TEAMS_JWKS_URL: url.optional(),
   AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   AUTH_ALLOW_DEV_TOKENS: bool.optional(),
   AUTH_JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
@@ -62,21 +103,7 @@ const EnvSchema = z.object({
   AUTH_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).max(16_384).default(8_192),
   POLICY_FILE: z.string().min(1).optional(),
 
-  RATE_LIMIT_MINT_PER_MINUTE: positiveInt.default(30),
-  RATE_LIMIT_CREATE_PER_MINUTE: positiveInt.default(20),
-  RATE_LIMIT_REVOKE_PER_MINUTE: positiveInt.default(20),
-  RATE_LIMIT_DELETE_PER_MINUTE: positiveInt.default(20),
-  // Per client address (many callers behind one address, or one attacker with many tokens).
-  RATE_LIMIT_MINT_PER_MINUTE_PER_ADDRESS: positiveInt.default(120),
-  RATE_LIMIT_CREATE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
-  RATE_LIMIT_REVOKE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
-  RATE_LIMIT_DELETE_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
-  // ACS allows about 1000 issues and 1000 creations per 30 s per resource, 500 revokes and 500 deletes.
-  // A budget above ACS's own quota would let ACS throttle everyone: refused.
-  ACS_QUOTA_MINT_PER_30S: underAcsQuota(1000).default(900),
-  ACS_QUOTA_CREATE_PER_30S: underAcsQuota(1000).default(900),
-  ACS_QUOTA_REVOKE_PER_30S: underAcsQuota(500).default(450),
-  ACS_QUOTA_DELETE_PER_30S: underAcsQuota(500).default(450),
+  ...bucketSettings,
   // Namespaces the rate-limit keys in a shared Redis (e.g. staging and production on one server).
   RATE_LIMIT_KEY_PREFIX: z
     .string()
@@ -125,6 +152,8 @@ export interface AppConfig {
   isProduction: boolean;
   host: string;
   port: number;
+  /** The embedded emulator's Teams user token issuer (an Entra ID stand-in), when set. */
+  emulatorTeams: { issuer: string; jwksUrl: string | undefined } | undefined;
   /** Where embedded state lives: the database, the emulator's journal, the development signing key. */
   dataDir: string;
   logLevel: string;
@@ -137,6 +166,7 @@ export interface AppConfig {
     audience: string;
     algorithms: string[];
     rolesClaim: string;
+    objectIdClaim: string;
     clockToleranceSeconds: number;
     /** Accept tokens from the local development issuer (never in production). */
     devTokens: boolean;
@@ -149,11 +179,11 @@ export interface AppConfig {
   };
   policyFile: string | undefined;
   /** Per caller, per minute (a role's own limits in the policy file replace these). */
-  rateLimits: { mint: number; create: number; revoke: number; delete: number };
+  rateLimits: Record<RateBucket, number>;
   /** Per client address, per minute. */
-  rateLimitsPerAddress: { mint: number; create: number; revoke: number; delete: number };
+  rateLimitsPerAddress: Record<RateBucket, number>;
   /** For the whole service (all replicas sharing Redis), per 30 seconds: below ACS's own quotas. */
-  acsQuota: { mint: number; create: number; revoke: number; delete: number };
+  acsQuota: Record<RateBucket, number>;
   /** Namespace of the rate-limit counters (Redis keys). */
   rateLimitKeyPrefix: string;
   http: {
@@ -250,6 +280,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: e.HOST,
     port: e.PORT,
     dataDir,
+    emulatorTeams: e.EMULATOR_TEAMS_ISSUER
+      ? { issuer: e.EMULATOR_TEAMS_ISSUER, jwksUrl: e.EMULATOR_TEAMS_JWKS_URL }
+      : undefined,
     logLevel: e.LOG_LEVEL,
     acs: { ...acs, timeoutMs: e.ACS_TIMEOUT_MS, maxRetries: e.ACS_MAX_RETRIES },
     database: e.DATABASE_URL
@@ -262,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: e.AUTH_AUDIENCE ?? DEV_AUDIENCE,
       algorithms: e.AUTH_ALGORITHMS,
       rolesClaim: e.AUTH_ROLES_CLAIM,
+      objectIdClaim: e.AUTH_OBJECT_ID_CLAIM,
       clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE_SECONDS,
       devTokens: !isProduction && (e.AUTH_ALLOW_DEV_TOKENS ?? !realIssuer),
       jwksTimeoutMs: e.AUTH_JWKS_TIMEOUT_MS,
@@ -269,24 +303,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxTokenBytes: e.AUTH_MAX_TOKEN_BYTES,
     },
     policyFile: e.POLICY_FILE,
-    rateLimits: {
-      mint: e.RATE_LIMIT_MINT_PER_MINUTE,
-      create: e.RATE_LIMIT_CREATE_PER_MINUTE,
-      revoke: e.RATE_LIMIT_REVOKE_PER_MINUTE,
-      delete: e.RATE_LIMIT_DELETE_PER_MINUTE,
-    },
-    rateLimitsPerAddress: {
-      mint: e.RATE_LIMIT_MINT_PER_MINUTE_PER_ADDRESS,
-      create: e.RATE_LIMIT_CREATE_PER_MINUTE_PER_ADDRESS,
-      revoke: e.RATE_LIMIT_REVOKE_PER_MINUTE_PER_ADDRESS,
-      delete: e.RATE_LIMIT_DELETE_PER_MINUTE_PER_ADDRESS,
-    },
-    acsQuota: {
-      mint: e.ACS_QUOTA_MINT_PER_30S,
-      create: e.ACS_QUOTA_CREATE_PER_30S,
-      revoke: e.ACS_QUOTA_REVOKE_PER_30S,
-      delete: e.ACS_QUOTA_DELETE_PER_30S,
-    },
+    rateLimits: perBucket(e, bucketSetting.perMinute),
+    rateLimitsPerAddress: perBucket(e, bucketSetting.perAddress),
+    acsQuota: perBucket(e, bucketSetting.acsQuota),
     rateLimitKeyPrefix: e.RATE_LIMIT_KEY_PREFIX,
     http: {
       corsOrigins: e.CORS_ORIGINS,

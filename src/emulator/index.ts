@@ -1,6 +1,6 @@
 // A local ACS Identity service that the real @azure/communication-identity SDK cannot tell from
 // Azure: HMAC-verified, validating, persistent, with revocation that means something and faults on
-// demand. May import: identity/model only (it stands alone so other apps can run it).
+// demand. It imports nothing else of src/ (it stands alone, like the remote service it stands in for).
 import type { AddressInfo } from "node:net";
 import { FaultController, type FaultOptions, type FaultRule } from "./faults";
 import type { AcsContext } from "./routes";

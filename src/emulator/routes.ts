@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { ACS_SCOPES } from "../identity/model";
 import {
   AcsErrorResponse,
   badRequest,
@@ -238,11 +237,16 @@ function asObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/**
+ * The token scopes ACS accepts (api-version 2023-10-01 and later). The emulator keeps its own list: it
+ * stands in for a remote service and imports nothing of the service it is tested with.
+ */
+const ACS_SCOPES: readonly string[] = ["chat", "chat.join", "chat.join.limited", "voip", "voip.join"];
+
 function validScopes(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) throw scopesRequired();
   for (const scope of value) {
-    if (typeof scope !== "string" || !(ACS_SCOPES as readonly string[]).includes(scope))
-      throw unknownScope(String(scope));
+    if (typeof scope !== "string" || !ACS_SCOPES.includes(scope)) throw unknownScope(String(scope));
   }
   return value as string[];
 }

@@ -39,5 +39,3 @@ export const forbidden = (message: string) => new AppError(ErrorCode.FORBIDDEN, 
 export const badInput = (message: string, field?: string) =>
   new AppError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
 export const notFound = (message: string) => new AppError(ErrorCode.NOT_FOUND, message);
-
-export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

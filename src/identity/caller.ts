@@ -1,10 +1,15 @@
-import type { EffectivePolicy } from "../auth/policy";
+import type { EffectivePolicy } from "./policy";
 
 /** Who is asking, and what their policy lets them do. Built by the server from the bearer token. */
 export interface Caller {
   /** The authenticated subject, or null for an anonymous caller. */
   subject: string | null;
   effective: EffectivePolicy;
+  /**
+   * The caller's Entra ID object id, from the bearer token's configured claim (AUTH_OBJECT_ID_CLAIM):
+   * the only Teams user whose token this caller may exchange. Null when the token has none.
+   */
+  objectId?: string | null;
   /** Correlates the audit trail with logs. */
   requestId: string | null;
   /** The client's network address (after TRUST_PROXY), for per-address rate limits; null when unknown. */

@@ -1,6 +1,13 @@
 // The domain core: identities and tokens, their authorization, quotas and audit.
-// May import: errors, auth/policy (pure policy checks). Never GraphQL, SQL or the ACS SDK: it sees ports.
+// May import: errors. Never GraphQL, SQL, the ACS SDK, config or auth: it sees its ports.
 export * from "./model";
 export * from "./ports";
 export * from "./caller";
-export { IdentityService, type MintedToken, type IdentityServiceDeps } from "./identity-service";
+export * from "./policy";
+export {
+  IdentityService,
+  type DeniedAttempt,
+  type MintedToken,
+  type TeamsToken,
+  type IdentityServiceDeps,
+} from "./identity-service";

@@ -8,6 +8,21 @@ export type AcsScope = (typeof ACS_SCOPES)[number];
 export const MIN_TOKEN_MINUTES = 60;
 export const MAX_TOKEN_MINUTES = 1440;
 
+/** The ACS actions with a quota of their own, each rate limited on its own. */
+export const RATE_BUCKETS = ["mint", "create", "revoke", "delete"] as const;
+export type RateBucket = (typeof RATE_BUCKETS)[number];
+
+/**
+ * ACS's default per-resource quotas, per 30 seconds (Microsoft can raise them on request): about 1000
+ * token issues and 1000 identity creations, 500 revocations and 500 deletions.
+ */
+export const ACS_DEFAULT_QUOTA_PER_30S: Readonly<Record<RateBucket, number>> = {
+  mint: 1000,
+  create: 1000,
+  revoke: 500,
+  delete: 500,
+};
+
 /** One ACS identity as this service knows it (the mapping row). */
 export interface IdentityRecord {
   /** The ACS identity id, `8:acs:<resource>_<user>`. */

@@ -1,11 +1,28 @@
 // The interfaces the identity core depends on. Implementations live in src/acs, src/store and
-// src/identity/rate-limit*; the core imports none of them.
+// src/ratelimit; the core imports none of them.
 import type { Caller } from "./caller";
-import type { AcsScope, AuditEvent, IdentityRecord, NewAuditEvent, NewIdentity, Page } from "./model";
+import type {
+  AcsScope,
+  AuditEvent,
+  IdentityRecord,
+  NewAuditEvent,
+  NewIdentity,
+  Page,
+  RateBucket,
+} from "./model";
 
 export interface IssuedToken {
   token: string;
   expiresOn: Date;
+}
+
+export interface TeamsTokenRequest {
+  /** The Teams user's Entra ID access token: a secret, never stored or logged. */
+  teamsToken: string;
+  /** The Entra ID application (client) id the Teams token was issued to. */
+  clientId: string;
+  /** The Teams user's Entra ID object id (the token's `oid`). */
+  userObjectId: string;
 }
 
 /** The ACS Identity data plane. Errors are AppErrors (ACS_THROTTLED, ACS_UNAVAILABLE, NOT_FOUND, ...). */
@@ -15,6 +32,11 @@ export interface AcsIdentityBackend {
   revokeTokens(id: string): Promise<void>;
   /** Deleting an identity that ACS no longer has succeeds (so a retried delete completes). */
   deleteIdentity(id: string): Promise<void>;
+  /**
+   * Exchanges a Microsoft Teams user's Entra ID token for an ACS token. The Teams token must have been
+   * issued to `clientId` for the user `userObjectId`; ACS checks both (BAD_USER_INPUT otherwise).
+   */
+  exchangeTeamsToken(request: TeamsTokenRequest): Promise<IssuedToken>;
   /** Readiness: can ACS be reached and does it accept our credential? */
   ping(): Promise<void>;
 }
@@ -77,6 +99,3 @@ export interface RateLimiter {
   /** Takes one of each bucket, all or nothing: a refusal gives back what was taken. */
   consume(buckets: RateBucket | readonly RateBucket[], caller: Caller): Promise<void>;
 }
-
-/** The ACS actions with a quota of their own. */
-export type RateBucket = "mint" | "create" | "revoke" | "delete";

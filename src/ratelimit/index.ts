@@ -1,5 +1,6 @@
 // Quotas that protect the shared ACS budget: in memory for one process, in Redis when replicas must
-// share one limit. May import: config types, errors, auth policy, identity/ports (and pino's types).
+// share one limit. An adapter of the core's RateLimiter port: may import config types, errors and the
+// identity core's vocabulary (and pino's types).
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import {
@@ -8,17 +9,15 @@ import {
   RateLimiterRes,
   type RateLimiterAbstract,
 } from "rate-limiter-flexible";
-import { rateLimitFor } from "../auth/policy";
 import type { AppConfig } from "../config";
 import { AppError, ErrorCode } from "../errors";
 import type { Caller } from "../identity/caller";
-import type { RateBucket, RateLimiter } from "../identity/ports";
+import type { RateBucket } from "../identity/model";
+import { rateLimitFor } from "../identity/policy";
+import type { RateLimiter } from "../identity/ports";
 import { addressKey } from "./address";
 
 export { addressKey } from "./address";
-
-export type Bucket = RateBucket;
-export type Limits = Record<Bucket, number>;
 
 export type RateLimitSettings = Pick<
   AppConfig,
@@ -34,7 +33,7 @@ export interface ClosableRateLimiter extends RateLimiter {
 /** How long one Redis command may take (queued while connecting included) before the request fails. */
 const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
-const ACTIONS: Record<Bucket, string> = {
+const ACTIONS: Record<RateBucket, string> = {
   mint: "token issues",
   create: "identity creations",
   revoke: "token revocations",
@@ -107,7 +106,7 @@ export function createRateLimiter(
     return limiter;
   };
 
-  const chargesFor = (bucket: Bucket, caller: Caller): Charge[] => {
+  const chargesFor = (bucket: RateBucket, caller: Caller): Charge[] => {
     const action = ACTIONS[bucket];
     const address = addressKey(caller.clientAddress);
     const perPrincipal = rateLimitFor(caller.effective, bucket, settings.rateLimits[bucket]);

@@ -13,6 +13,7 @@ import { referenceResolvers } from "./reference-resolvers";
 import { AccessTokenResolver } from "./resolvers/access-token.resolver";
 import { AuditEventResolver } from "./resolvers/audit-event.resolver";
 import { CommunicationIdentityResolver } from "./resolvers/communication-identity.resolver";
+import { TeamsResolver } from "./resolvers/teams.resolver";
 import { UserResolver } from "./resolvers/user.resolver";
 import { ViewerResolver } from "./resolvers/viewer.resolver";
 import { CommunicationIdentity } from "./types/communication-identity";
@@ -32,6 +33,7 @@ export async function buildFederatedSchema(options: FederatedSchemaOptions = {})
       CommunicationIdentityResolver,
       AccessTokenResolver,
       AuditEventResolver,
+      TeamsResolver,
       UserResolver,
     ],
     orphanedTypes: [User, CommunicationIdentity],

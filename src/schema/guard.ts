@@ -1,27 +1,8 @@
 import { Authorized, createParameterDecorator, Directive, type ResolverData } from "type-graphql";
 import { ALL_OF } from "../auth/auth-checker";
-import type { Permission } from "../auth/policy";
-import type { AcsScope, AuditAction, Caller } from "../identity";
+import type { AcsScope, Caller, Permission } from "../identity";
 import type { GraphQLContext } from "./context";
-
-/**
- * What each guarded field does, in the audit trail's words: a refusal by the guard is recorded under
- * this action. Keyed by field name (a name used on two types means the same thing on both). `Guard`
- * refuses a field that is missing here, so a new operation cannot be refused without a record.
- */
-export const GUARDED_ACTIONS: Readonly<Record<string, AuditAction>> = {
-  myCommunicationIdentity: "identity.read",
-  communicationIdentity: "identity.read",
-  communicationIdentities: "identity.list",
-  auditEvents: "audit.read",
-  issueMyAccessToken: "token.issue",
-  issueUserAccessToken: "token.issue",
-  issueAccessToken: "token.issue",
-  createCommunicationIdentityWithToken: "token.issue",
-  createCommunicationIdentity: "identity.create",
-  revokeAccessTokens: "token.revoke",
-  deleteCommunicationIdentity: "identity.delete",
-};
+import { GUARDED_ACTIONS } from "./operations";
 
 /**
  * Who may use a field, stated once for both enforcers: type-graphql's @Authorized (the service's own

@@ -1,16 +1,12 @@
+import { ApolloServerErrorCode } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { AppError, ErrorCode } from "../errors";
 
-// Apollo's own codes for requests that never reached a resolver (parse, validation, variable coercion).
-const APOLLO_CLIENT_CODES = new Set([
-  "GRAPHQL_PARSE_FAILED",
-  "GRAPHQL_VALIDATION_FAILED",
-  "BAD_USER_INPUT",
-  "PERSISTED_QUERY_NOT_FOUND",
-  "PERSISTED_QUERY_NOT_SUPPORTED",
-  "OPERATION_RESOLUTION_FAILURE",
-  "BAD_REQUEST",
-]);
+// Apollo's own codes for requests that never reached a resolver (parse, validation, variable coercion,
+// persisted queries): all of them but its internal error, which is masked like any other.
+const APOLLO_CLIENT_CODES: ReadonlySet<string> = new Set(
+  Object.values(ApolloServerErrorCode).filter((code) => code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR),
+);
 
 /** The error a resolver or the context function threw, beneath GraphQL's wrapping. */
 export function rootCause(error: unknown): unknown {

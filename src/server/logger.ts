@@ -134,8 +134,7 @@ function requestIdMixin(mergeObject: object, _level: number, logger: Logger): ob
   if (requestId === undefined || "requestId" in mergeObject) return {};
   let bound = hasRequestIdBinding.get(logger);
   if (bound === undefined) {
-    const chindings = (logger as unknown as Record<symbol, unknown>)[pino.symbols.chindingsSym];
-    bound = typeof chindings === "string" && chindings.includes('"requestId":');
+    bound = "requestId" in logger.bindings();
     hasRequestIdBinding.set(logger, bound);
   }
   return bound ? {} : { requestId };

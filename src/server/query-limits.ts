@@ -17,6 +17,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from "graphql";
+import { SINGLE_MINT_MUTATIONS } from "../schema/operations";
 
 /** The limits checked by validation rules; the token limit is `maxTokensMiddleware`'s. */
 export interface QueryLimits {
@@ -42,19 +43,6 @@ export type QueryLimitName =
   | "cost"
   | "oneMintPerOperation"
   | "introspection";
-
-/**
- * Mutations that spend ACS quota on new credentials or identities. Each may run at most once per
- * operation, and only one of them: aliases or repeated fields would otherwise multiply one request
- * (and one rate-limit check's worth of intent) into several mints.
- */
-export const SINGLE_MINT_MUTATIONS: ReadonlySet<string> = new Set([
-  "issueMyAccessToken",
-  "issueUserAccessToken",
-  "issueAccessToken",
-  "createCommunicationIdentityWithToken",
-  "createCommunicationIdentity",
-]);
 
 /** A rejection with a stable shape; Apollo wraps it as GRAPHQL_VALIDATION_FAILED with status 400. */
 export function limitError(limit: QueryLimitName, message: string): GraphQLError {

@@ -11,16 +11,7 @@ import { openDatabase, type DatabaseSettings } from "./connect";
 import type { Database } from "./database";
 import { SqlIdentityStore } from "./identity-store";
 
-export { SqlAuditLog } from "./audit-log";
-export { IN_MEMORY, migrate, openDatabase, type DatabaseSettings } from "./connect";
-export type { Database } from "./database";
-export {
-  OwnerTakenError,
-  SqlIdentityStore,
-  type ListIdentitiesOptions,
-  type OwnerLocking,
-  type SqlIdentityStoreOptions,
-} from "./identity-store";
+export type { DatabaseSettings } from "./connect";
 
 export interface Store {
   /** An `IdentityStore`, whose `list` also takes `includeDeleted`. */

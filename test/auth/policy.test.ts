@@ -2,15 +2,15 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { authChecker } from "../../src/auth/auth-checker";
+import { loadPolicy } from "../../src/auth/policy-file";
 import {
   checkTokenRequest,
   DEFAULT_POLICY,
   effectivePolicy,
-  loadPolicy,
   rateLimitFor,
   type Permission,
   type Policy,
-} from "../../src/auth/policy";
+} from "../../src/identity/policy";
 import { ConfigError } from "../../src/config";
 import { AppError } from "../../src/errors";
 

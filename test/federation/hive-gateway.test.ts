@@ -11,7 +11,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { roleScopes, scopesOfClaims } from "../../scripts/router-config";
 import { printServiceSchema } from "../../scripts/write-schema";
-import { DEFAULT_POLICY } from "../../src/auth/policy";
+import { DEFAULT_POLICY } from "../../src/identity/policy";
 import { TRACE_SECRET_HEADER } from "../../src/server/trace-gate";
 import { graphqlClient } from "../support/graphql-client";
 import * as op from "../support/operations";

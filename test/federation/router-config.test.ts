@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { apolloRouterRhai, roleScopes, scopesOfClaims } from "../../scripts/router-config";
-import { DEFAULT_POLICY, effectivePolicy, loadPolicy } from "../../src/auth/policy";
+import { loadPolicy } from "../../src/auth";
+import { DEFAULT_POLICY, effectivePolicy } from "../../src/identity/policy";
 
 const EXAMPLE = path.resolve(__dirname, "../../src/auth/policy.example.yaml");
 

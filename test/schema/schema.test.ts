@@ -3,7 +3,7 @@ import "reflect-metadata";
 import { isEnumType, isInputObjectType, isObjectType, type GraphQLSchema } from "graphql";
 import { getMetadataStorage } from "type-graphql";
 import { buildFederatedSchema } from "../../src/schema/build-schema";
-import { GUARDED_ACTIONS } from "../../src/schema/guard";
+import { GUARDED_ACTIONS } from "../../src/schema/operations";
 
 let schema: GraphQLSchema;
 beforeAll(async () => {

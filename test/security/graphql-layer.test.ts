@@ -8,12 +8,8 @@ import { loadConfig } from "../../src/config";
 import { AppError, ErrorCode } from "../../src/errors";
 import { buildFederatedSchema } from "../../src/schema/build-schema";
 import { createFormatError, formatError } from "../../src/server/format-error";
-import {
-  countTokens,
-  queryLimitRules,
-  SINGLE_MINT_MUTATIONS,
-  type QueryMeasure,
-} from "../../src/server/query-limits";
+import { SINGLE_MINT_MUTATIONS } from "../../src/schema/operations";
+import { countTokens, queryLimitRules, type QueryMeasure } from "../../src/server/query-limits";
 import * as op from "../support/operations";
 import { preflight as preflightFrom } from "../support/graphql-client";
 import { startProductionTestService, startTestService, type TestService } from "../support/service";

@@ -1,7 +1,9 @@
 // The store on the embedded database (PGlite in memory): the shared contract, and how one PGlite
 // connection is shared by concurrent callers.
 import { sql } from "kysely";
-import { IN_MEMORY, openStore, SqlIdentityStore, type Store } from "../../src/store";
+import { openStore, type Store } from "../../src/store";
+import { IN_MEMORY } from "../../src/store/connect";
+import { SqlIdentityStore } from "../../src/store/identity-store";
 import { deferred, newIdentity, ownerName, sleep, storeContract, within } from "../support/store-contract";
 
 let store: Store;

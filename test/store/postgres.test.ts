@@ -3,7 +3,8 @@
 // identity exactly once between them.
 import { migrations } from "../../src/store/migrations";
 import { sql } from "kysely";
-import { openStore, SqlIdentityStore, type Store } from "../../src/store";
+import { openStore, type Store } from "../../src/store";
+import { SqlIdentityStore } from "../../src/store/identity-store";
 import { describeWithPostgres } from "../support/postgres";
 import { deferred, newIdentity, ownerName, sleep, storeContract } from "../support/store-contract";
 

@@ -3,7 +3,10 @@
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, Migrator, sql } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
-import { migrate, SqlAuditLog, SqlIdentityStore, type Database } from "../../src/store";
+import { SqlAuditLog } from "../../src/store/audit-log";
+import { migrate } from "../../src/store/connect";
+import type { Database } from "../../src/store/database";
+import { SqlIdentityStore } from "../../src/store/identity-store";
 import { migrationProvider, migrations } from "../../src/store/migrations";
 
 test("a database from the first release is migrated with its identities and audit events intact", async () => {

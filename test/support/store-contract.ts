@@ -10,13 +10,13 @@ import {
   type PluginTransformResultArgs,
 } from "kysely";
 import type { AuditEvent, IdentityRecord, NewAuditEvent, NewIdentity } from "../../src/identity/model";
+import type { Store } from "../../src/store";
+import { migrate } from "../../src/store/connect";
 import {
-  migrate,
   OwnerTakenError,
   SqlIdentityStore,
   type ListIdentitiesOptions,
-  type Store,
-} from "../../src/store";
+} from "../../src/store/identity-store";
 
 const run = randomBytes(3).toString("hex");
 let counter = 0;

@@ -1,6 +1,5 @@
-import { Arg, Ctx, ID, Int, Mutation, Resolver } from "type-graphql";
-import type { MintedToken } from "../../identity";
-import type { Caller } from "../../identity";
+import { Arg, Args, ArgsType, Ctx, Field, ID, Int, Mutation, Resolver } from "type-graphql";
+import type { Caller, MintedToken } from "../../identity";
 import { CurrentCaller, Guard } from "../guard";
 import type { GraphQLContext } from "../context";
 import { AccessToken } from "../types/access-token";
@@ -9,6 +8,16 @@ import { TokenScope, toAcsScopes, toTokenScopes } from "../types/token-scope";
 const SCOPES_DOC = "The scopes to put in the token: at least one, no repeats, each allowed by your policy.";
 const MINUTES_DOC =
   "Token lifetime in minutes, 60 to 1440 and at most your policy's maximum (see `viewer`). Defaults to that maximum.";
+
+/** The arguments every mint takes: what the token may do, and for how long. */
+@ArgsType()
+class TokenRequestArgs {
+  @Field(() => [TokenScope], { description: SCOPES_DOC })
+  scopes!: TokenScope[];
+
+  @Field(() => Int, { nullable: true, description: MINUTES_DOC })
+  expiresInMinutes!: number | null;
+}
 
 const toAccessToken = (minted: MintedToken): AccessToken => ({
   ...minted,
@@ -23,9 +32,7 @@ export class AccessTokenResolver {
       "The common path for apps: returns a fresh token for your own identity, creating the identity on first use. Use it as `tokenRefresher`.",
   })
   async issueMyAccessToken(
-    @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
-    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
-    expiresInMinutes: number | null,
+    @Args(() => TokenRequestArgs) { scopes, expiresInMinutes }: TokenRequestArgs,
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
@@ -42,9 +49,7 @@ export class AccessTokenResolver {
       description: "The user's id: the `sub` of their bearer token and the identity's owner.",
     })
     userId: string,
-    @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
-    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
-    expiresInMinutes: number | null,
+    @Args(() => TokenRequestArgs) { scopes, expiresInMinutes }: TokenRequestArgs,
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
@@ -61,9 +66,7 @@ export class AccessTokenResolver {
   async issueAccessToken(
     @Arg("identityId", () => ID, { description: "The ACS identity id to issue the token for." })
     identityId: string,
-    @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
-    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
-    expiresInMinutes: number | null,
+    @Args(() => TokenRequestArgs) { scopes, expiresInMinutes }: TokenRequestArgs,
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
@@ -83,9 +86,7 @@ export class AccessTokenResolver {
       description: "The user (token subject) the identity is for; omit for none.",
     })
     owner: string | null | undefined,
-    @Arg("scopes", () => [TokenScope], { description: SCOPES_DOC }) scopes: TokenScope[],
-    @Arg("expiresInMinutes", () => Int, { nullable: true, description: MINUTES_DOC })
-    expiresInMinutes: number | null,
+    @Args(() => TokenRequestArgs) { scopes, expiresInMinutes }: TokenRequestArgs,
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {

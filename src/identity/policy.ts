@@ -1,11 +1,7 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
-import { ConfigError } from "../config";
+// The authorization vocabulary and its pure checks: permissions, a role's policy, what one caller may do,
+// and whether a token request fits it. Loading a policy file (fs, YAML, zod) lives at the edge, in auth.
 import { badInput, forbidden } from "../errors";
-import { ACS_SCOPES, MAX_TOKEN_MINUTES, MIN_TOKEN_MINUTES, type AcsScope } from "../identity/model";
-import type { Principal } from "./principal";
+import { ACS_SCOPES, MAX_TOKEN_MINUTES, MIN_TOKEN_MINUTES, type AcsScope, type RateBucket } from "./model";
 
 export const PERMISSIONS = [
   "mint:self", // mint for the caller's own identity
@@ -18,11 +14,8 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-/** The actions that spend ACS quota, each rate limited on its own. */
-export const RATE_LIMIT_BUCKETS = ["mint", "create", "revoke", "delete"] as const;
-export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];
-/** Requests per minute per principal; a bucket left out uses the RATE_LIMIT_<BUCKET>_PER_MINUTE default. */
-export type RoleRateLimits = Partial<Record<RateLimitBucket, number>>;
+/** Requests per minute per principal; a bucket left out uses the configured default for that bucket. */
+export type RoleRateLimits = Partial<Record<RateBucket, number>>;
 
 export interface RolePolicy {
   permissions: Permission[];
@@ -51,6 +44,12 @@ export interface EffectivePolicy {
   roleRateLimits: readonly RoleRateLimits[];
 }
 
+/** Who the policy is applied to: a subject (null when anonymous) and the roles their token claims. */
+export interface PolicySubject {
+  subject: string | null;
+  roles: readonly string[];
+}
+
 const ALL_SCOPES = [...ACS_SCOPES];
 
 export const DEFAULT_POLICY: Policy = {
@@ -72,7 +71,7 @@ export const DEFAULT_POLICY: Policy = {
 
 const MINTING: ReadonlySet<Permission> = new Set(["mint:self", "mint:any"]);
 
-export function effectivePolicy(policy: Policy, principal: Principal): EffectivePolicy {
+export function effectivePolicy(policy: Policy, principal: PolicySubject): EffectivePolicy {
   const rules =
     principal.subject === null
       ? policy.anonymous
@@ -96,7 +95,7 @@ export function effectivePolicy(policy: Policy, principal: Principal): Effective
  * The caller's per-minute limit for one bucket: the most generous of its roles, where a role without
  * its own limit counts as `fallback` (so an extra role can only raise a caller's limit, never lower it).
  */
-export function rateLimitFor(effective: EffectivePolicy, bucket: RateLimitBucket, fallback: number): number {
+export function rateLimitFor(effective: EffectivePolicy, bucket: RateBucket, fallback: number): number {
   if (effective.roleRateLimits.length === 0) return fallback;
   return Math.max(...effective.roleRateLimits.map((limits) => limits[bucket] ?? fallback));
 }
@@ -130,57 +129,4 @@ export function checkTokenRequest(
   if (expiresInMinutes > effective.maxTokenLifetimeMinutes) {
     throw forbidden(`Your roles allow tokens of at most ${effective.maxTokenLifetimeMinutes} minutes.`);
   }
-}
-
-const perMinute = z.number().int().min(1).max(1_000_000);
-const RoleRateLimitsSchema = z
-  .object({
-    mint: perMinute.optional(),
-    create: perMinute.optional(),
-    revoke: perMinute.optional(),
-    delete: perMinute.optional(),
-  })
-  .strict();
-const RolePolicySchema = z
-  .object({
-    permissions: z.array(z.enum(PERMISSIONS)),
-    scopes: z.array(z.enum(ACS_SCOPES)),
-    maxTokenLifetimeMinutes: z.number().int().min(MIN_TOKEN_MINUTES).max(MAX_TOKEN_MINUTES),
-    rateLimits: RoleRateLimitsSchema.optional(),
-  })
-  .strict();
-const PolicySchema = z
-  .object({ roles: z.record(z.string().min(1), RolePolicySchema), anonymous: RolePolicySchema.optional() })
-  .strict();
-
-/** The built-in policy, or the JSON/YAML file given, validated; a mistake names the file and path. */
-export function loadPolicy(file?: string): Policy {
-  if (!file) return DEFAULT_POLICY;
-  const fail = (why: string): never => {
-    throw new ConfigError(`Invalid configuration:\n  POLICY_FILE (${file}): ${why}`);
-  };
-  let text = "";
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    fail(`cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-  }
-  let raw: unknown;
-  try {
-    raw = [".yaml", ".yml"].includes(path.extname(file).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
-  } catch (error) {
-    fail(`is not valid ${path.extname(file).slice(1) || "JSON"}: ${(error as Error).message.split("\n")[0]}`);
-  }
-  const parsed = PolicySchema.safeParse(raw);
-  if (!parsed.success) {
-    fail(
-      parsed.error.issues
-        .map(
-          (issue) =>
-            `${issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("")}: ${issue.message}`,
-        )
-        .join("; "),
-    );
-  }
-  return parsed.data as Policy;
 }

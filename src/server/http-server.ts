@@ -1,0 +1,36 @@
+// The HTTP server and the Express app under it, with the protections that apply to every route:
+// no ETag or sniffing of token responses, the client address only through trusted proxies, and
+// timeouts that cut off slow clients.
+import express from "express";
+import http from "node:http";
+import type { AppConfig } from "../config";
+
+export function createHttpServer(config: AppConfig): { app: express.Express; httpServer: http.Server } {
+  const app = express();
+  app.disable("x-powered-by");
+  // Responses carry tokens: no validators derived from their bodies, no content sniffing.
+  app.set("etag", false);
+  app.use((_req, res, next) => {
+    res.setHeader("x-content-type-options", "nosniff");
+    next();
+  });
+  // req.ip is the client address only through proxies named by TRUST_PROXY.
+  app.set("trust proxy", config.http.trustProxy);
+  const { requestTimeoutMs, headersTimeoutMs } = config.http;
+  const httpServer = http.createServer(
+    {
+      // Slow clients (slowloris: headers a byte at a time; or a body trickled in) are answered 408 and
+      // cut off, so they cannot hold sockets open. Node checks these every connectionsCheckingInterval
+      // ms (30 s by default), which would let a short timeout run far over.
+      requestTimeout: requestTimeoutMs,
+      // Headers are part of the request; Node refuses a headers timeout longer than the request's.
+      headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(headersTimeoutMs / 4)),
+      // An idle keep-alive socket is closed after this; Node's default, stated so it is a decision.
+      // Behind a load balancer that reuses connections, it must exceed the balancer's idle timeout.
+      keepAliveTimeout: 5_000,
+    },
+    app,
+  );
+  return { app, httpServer };
+}

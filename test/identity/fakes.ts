@@ -1,0 +1,168 @@
+// In-memory fakes of the identity core's ports, for the fast unit layer. They honour each port's
+// contract as far as the core relies on it (one active identity per owner, ordered audit events); the
+// real adapters are tested against the same behaviour in test/store, test/acs and the end-to-end suites.
+import type {
+  AcsIdentityBackend,
+  AuditLog,
+  Caller,
+  IdentityRecord,
+  IdentityStore,
+  NewAuditEvent,
+  NewIdentity,
+  RateBucket,
+  RateLimiter,
+  AuditEvent,
+  Page,
+} from "../../src/identity";
+import { DEFAULT_POLICY, effectivePolicy } from "../../src/identity";
+import { notFound } from "../../src/errors";
+
+const RESOURCE = "00000000-0000-4000-8000-000000000000";
+
+export class FakeAcs implements AcsIdentityBackend {
+  readonly calls: string[] = [];
+  readonly identities = new Set<string>();
+  private next = 0;
+  /** Set to make the next calls of that operation fail with this error. */
+  failing: Partial<Record<"createIdentity" | "issueToken" | "revokeTokens" | "deleteIdentity", Error>> = {};
+
+  async createIdentity() {
+    this.calls.push("create");
+    if (this.failing.createIdentity) throw this.failing.createIdentity;
+    const id = `8:acs:${RESOURCE}_${String(++this.next).padStart(8, "0")}`;
+    this.identities.add(id);
+    return { id };
+  }
+  async issueToken(id: string, _scopes: unknown, minutes: number) {
+    this.calls.push(`issue ${id}`);
+    if (this.failing.issueToken) throw this.failing.issueToken;
+    return { token: `token-for-${id}`, expiresOn: new Date(Date.UTC(2030, 0, 1) + minutes * 60_000) };
+  }
+  async revokeTokens(id: string) {
+    this.calls.push(`revoke ${id}`);
+    if (this.failing.revokeTokens) throw this.failing.revokeTokens;
+  }
+  async deleteIdentity(id: string) {
+    this.calls.push(`delete ${id}`);
+    if (this.failing.deleteIdentity) throw this.failing.deleteIdentity;
+    this.identities.delete(id);
+  }
+  async exchangeTeamsToken() {
+    this.calls.push("exchangeTeams");
+    return { token: "teams-token", expiresOn: new Date(Date.UTC(2030, 0, 1)) };
+  }
+  async ping() {}
+}
+
+export class MemoryStore implements IdentityStore {
+  readonly rows = new Map<string, IdentityRecord>();
+
+  async findById(id: string) {
+    return this.rows.get(id);
+  }
+  async findActiveByOwner(owner: string) {
+    return [...this.rows.values()].find((row) => row.owner === owner && !row.deletedAt);
+  }
+  async findActiveByOwners(owners: readonly string[]) {
+    const found = new Map<string, IdentityRecord>();
+    for (const owner of owners) {
+      const row = await this.findActiveByOwner(owner);
+      if (row) found.set(owner, row);
+    }
+    return found;
+  }
+  async findByIds(ids: readonly string[], owner?: string) {
+    const visible = (id: string) =>
+      this.rows.has(id) && (owner === undefined || this.rows.get(id)!.owner === owner);
+    return new Map(ids.flatMap((id) => (visible(id) ? [[id, this.rows.get(id)!] as const] : [])));
+  }
+  async list(): Promise<Page<IdentityRecord>> {
+    const items = [...this.rows.values()];
+    return { items, cursors: items.map((item) => item.id), endCursor: null, hasNextPage: false };
+  }
+  async getOrCreateForOwner(owner: string, create: () => Promise<NewIdentity>) {
+    const existing = await this.findActiveByOwner(owner);
+    if (existing) return { record: existing, created: false };
+    return { record: await this.insert(await create()), created: true };
+  }
+  async insert(identity: NewIdentity) {
+    const record: IdentityRecord = {
+      ...identity,
+      lastTokenIssuedAt: null,
+      tokensRevokedAt: null,
+      deletionRequestedAt: null,
+      deletedAt: null,
+    };
+    this.rows.set(identity.id, record);
+    return record;
+  }
+  async markTokenIssued(id: string, at: Date) {
+    this.update(id, { lastTokenIssuedAt: at });
+  }
+  async markTokensRevoked(id: string, at: Date) {
+    this.update(id, { tokensRevokedAt: at });
+  }
+  async markDeletionRequested(id: string, at: Date) {
+    return this.update(id, { deletionRequestedAt: this.rows.get(id)?.deletionRequestedAt ?? at });
+  }
+  async markDeleted(id: string, at: Date) {
+    return this.update(id, {
+      deletedAt: at,
+      deletionRequestedAt: this.rows.get(id)?.deletionRequestedAt ?? at,
+    });
+  }
+  private update(id: string, values: Partial<IdentityRecord>) {
+    const row = this.rows.get(id);
+    if (!row) throw notFound(`No identity ${id}`);
+    const updated = { ...row, ...values };
+    this.rows.set(id, updated);
+    return updated;
+  }
+}
+
+export class MemoryAuditLog implements AuditLog {
+  readonly events: AuditEvent[] = [];
+  /** Set to make every write fail. */
+  failing: Error | undefined;
+
+  async record(event: NewAuditEvent) {
+    if (this.failing) throw this.failing;
+    const stored: AuditEvent = {
+      ...event,
+      id: String(this.events.length + 1),
+      at: event.at ?? new Date(),
+      operation: event.operation ?? null,
+    };
+    this.events.push(stored);
+    return stored;
+  }
+  async list(): Promise<Page<AuditEvent>> {
+    return {
+      items: this.events,
+      cursors: this.events.map((event) => event.id),
+      endCursor: null,
+      hasNextPage: false,
+    };
+  }
+}
+
+/** Records what was consumed; refuses with `refusal` when set. */
+export class RecordingLimiter implements RateLimiter {
+  readonly consumed: RateBucket[][] = [];
+  refusal: Error | undefined;
+
+  async consume(buckets: RateBucket | readonly RateBucket[]) {
+    if (this.refusal) throw this.refusal;
+    this.consumed.push(typeof buckets === "string" ? [buckets] : [...buckets]);
+  }
+}
+
+/** A caller with the default policy's roles. */
+export function callerAs(subject: string | null, roles: string[] = []): Caller {
+  return {
+    subject,
+    effective: effectivePolicy(DEFAULT_POLICY, { subject, roles }),
+    requestId: "request-0001",
+    clientAddress: "127.0.0.1",
+  };
+}

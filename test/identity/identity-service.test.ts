@@ -1,0 +1,203 @@
+// The use cases against in-memory fakes of their ports: which ACS calls, quota and audit events each
+// story makes, and that a refusal makes none. The same stories run end to end in test/api and
+// test/security against the emulator and the real databases.
+import { AppError, ErrorCode } from "../../src/errors";
+import { IdentityService } from "../../src/identity";
+import { callerAs, FakeAcs, MemoryAuditLog, MemoryStore, RecordingLimiter } from "./fakes";
+
+let acs: FakeAcs;
+let store: MemoryStore;
+let audit: MemoryAuditLog;
+let limiter: RecordingLimiter;
+let service: IdentityService;
+beforeEach(() => {
+  acs = new FakeAcs();
+  store = new MemoryStore();
+  audit = new MemoryAuditLog();
+  limiter = new RecordingLimiter();
+  service = new IdentityService({ acs, store, audit, limiter });
+});
+
+const alice = callerAs("alice", ["user"]);
+const admin = callerAs("root", ["admin"]);
+const actions = () => audit.events.map((e) => `${e.action} ${e.outcome}`);
+
+describe("issueMyAccessToken", () => {
+  test("a first mint creates the identity once, spends mint and create, and records both", async () => {
+    const minted = await service.issueMyAccessToken(alice, ["chat"], 60);
+    expect(minted.identity.owner).toBe("alice");
+    expect(acs.calls).toEqual(["create", `issue ${minted.identity.id}`]);
+    expect(limiter.consumed).toEqual([["mint", "create"]]);
+    expect(actions()).toEqual(["identity.create success", "token.issue success"]);
+  });
+
+  test("a repeat mint reuses the identity and spends only mint", async () => {
+    const first = await service.issueMyAccessToken(alice, ["chat"], 60);
+    const second = await service.issueMyAccessToken(alice, ["voip"], 120);
+    expect(second.identity.id).toBe(first.identity.id);
+    expect(acs.calls.filter((c) => c === "create")).toHaveLength(1);
+    expect(limiter.consumed[1]).toEqual(["mint"]);
+  });
+
+  test("beyond policy is FORBIDDEN before any quota or ACS call, and recorded as a denial", async () => {
+    const guest = callerAs("gus", ["guest"]);
+    await expect(service.issueMyAccessToken(guest, ["chat"], 60)).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
+    expect(acs.calls).toEqual([]);
+    expect(limiter.consumed).toEqual([]);
+    expect(actions()).toEqual(["token.issue denied"]);
+  });
+
+  test("a rate-limit refusal makes no ACS call and is recorded as failed", async () => {
+    limiter.refusal = new AppError(ErrorCode.RATE_LIMITED, "slow down", { retryAfterSeconds: 3 });
+    await expect(service.issueMyAccessToken(alice, ["chat"], 60)).rejects.toMatchObject({
+      code: "RATE_LIMITED",
+    });
+    expect(acs.calls).toEqual([]);
+    expect(actions()).toEqual(["token.issue failed"]);
+  });
+
+  test("anonymous callers are refused without a record", async () => {
+    await expect(service.issueMyAccessToken(callerAs(null), ["chat"], 60)).rejects.toMatchObject({
+      code: "UNAUTHENTICATED",
+    });
+    expect(audit.events).toEqual([]);
+  });
+});
+
+describe("issueAccessToken", () => {
+  test("someone else's identity answers NOT_FOUND like an unknown id; the trail records FORBIDDEN", async () => {
+    const { identity } = await service.issueMyAccessToken(callerAs("bob", ["user"]), ["chat"], 60);
+    const unknown = identity.id.replace(/_\d+$/, "_99999999");
+    const theirs = service.issueAccessToken(alice, identity.id, ["chat"], 60);
+    const nobody = service.issueAccessToken(alice, unknown, ["chat"], 60);
+    const [a, b] = await Promise.allSettled([theirs, nobody]);
+    expect(a).toEqual(b);
+    expect(audit.events.slice(-2).map((e) => [e.outcome, e.errorCode])).toEqual([
+      ["denied", "FORBIDDEN"],
+      ["denied", "NOT_FOUND"],
+    ]);
+  });
+
+  test("a malformed id is BAD_USER_INPUT and reaches neither store nor ACS", async () => {
+    await expect(service.issueAccessToken(admin, "not-an-id", ["chat"], 60)).rejects.toMatchObject({
+      code: "BAD_USER_INPUT",
+    });
+    expect(acs.calls).toEqual([]);
+  });
+});
+
+describe("createIdentity and createIdentityWithToken", () => {
+  test("an owned identity is got-or-created; an ownerless one is always new", async () => {
+    const a = await service.createIdentity(admin, "carol");
+    const b = await service.createIdentity(admin, "carol");
+    const c = await service.createIdentity(admin, null);
+    expect(b.id).toBe(a.id);
+    expect(c.id).not.toBe(a.id);
+    expect(acs.calls).toEqual(["create", "create"]);
+  });
+
+  test("an ownerless identity that cannot be stored is deleted from ACS again", async () => {
+    store.insert = async () => {
+      throw new Error("database down");
+    };
+    await expect(service.createIdentity(admin, null)).rejects.toThrow("database down");
+    expect(acs.identities.size).toBe(0);
+  });
+
+  test("with a token needs identity:create and mint:any", async () => {
+    await expect(
+      service.createIdentityWithToken(callerAs("s", ["user"]), "dave", ["chat"], 60),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+    const minted = await service.createIdentityWithToken(callerAs("s", ["service"]), "dave", ["chat"], 60);
+    expect(minted.identity.owner).toBe("dave");
+    expect(limiter.consumed).toEqual([["create", "mint"]]);
+  });
+});
+
+describe("revoke and delete", () => {
+  test("owners revoke their own tokens; others need token:revoke", async () => {
+    const { identity } = await service.issueMyAccessToken(alice, ["chat"], 60);
+    await expect(service.revokeAccessTokens(callerAs("bob", ["user"]), identity.id)).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    const revoked = await service.revokeAccessTokens(alice, identity.id);
+    expect(revoked.tokensRevokedAt).not.toBeNull();
+    expect(acs.calls).toContain(`revoke ${identity.id}`);
+  });
+
+  test("a delete that ACS fails stays requested, and calling again completes it", async () => {
+    const { identity } = await service.issueMyAccessToken(alice, ["chat"], 60);
+    acs.failing.deleteIdentity = new AppError(ErrorCode.ACS_UNAVAILABLE, "down");
+    await expect(service.deleteIdentity(admin, identity.id)).rejects.toMatchObject({
+      code: "ACS_UNAVAILABLE",
+    });
+    expect(store.rows.get(identity.id)?.deletionRequestedAt).not.toBeNull();
+    await expect(service.issueMyAccessToken(alice, ["chat"], 60)).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    delete acs.failing.deleteIdentity;
+    const deleted = await service.deleteIdentity(admin, identity.id);
+    expect(deleted.deletedAt).not.toBeNull();
+    expect(acs.identities.has(identity.id)).toBe(false);
+  });
+});
+
+describe("reads", () => {
+  test("someone else's identity reads as null and is recorded as a denied read", async () => {
+    const { identity } = await service.issueMyAccessToken(callerAs("bob", ["user"]), ["chat"], 60);
+    expect(await service.identity(alice, identity.id)).toBeNull();
+    expect(await service.identity(admin, identity.id)).toMatchObject({ owner: "bob" });
+    expect(actions().at(-1)).toBe("identity.read denied");
+  });
+
+  test("batch lookups show a user only their own", async () => {
+    await service.issueMyAccessToken(callerAs("bob", ["user"]), ["chat"], 60);
+    const mine = await service.issueMyAccessToken(alice, ["chat"], 60);
+    expect([...(await service.identitiesOfOwners(alice, ["alice", "bob"])).keys()]).toEqual(["alice"]);
+    const ids = [...store.rows.keys()];
+    expect([...(await service.identitiesByIds(alice, ids)).keys()]).toEqual([mine.identity.id]);
+    expect((await service.identitiesByIds(admin, ids)).size).toBe(2);
+  });
+});
+
+describe("exchangeTeamsUserToken", () => {
+  const oid = "0b6b6d5e-3c6a-4a39-9f1e-2f1d7b0d2a11";
+  const request = {
+    teamsToken: "eyJ.teams.token",
+    clientId: "5f0c2b8e-8d7a-4c1e-9a63-0c3a1d2b4e5f",
+    userObjectId: oid,
+  };
+
+  test("your own Teams user: exchanged, spending the mint quota, audited without any identity", async () => {
+    const caller = { ...alice, objectId: oid.toUpperCase() };
+    await service.exchangeTeamsUserToken(caller, request);
+    expect(acs.calls).toEqual(["exchangeTeams"]);
+    expect(limiter.consumed).toEqual([["mint"]]);
+    expect(audit.events).toEqual([
+      expect.objectContaining({ action: "token.exchange_teams", identityId: null }),
+    ]);
+    expect(JSON.stringify(audit.events)).not.toContain(request.teamsToken);
+  });
+
+  test("someone else's Teams user, or no object id: FORBIDDEN with no ACS call", async () => {
+    for (const objectId of ["11111111-2222-4333-8444-555555555555", null]) {
+      await expect(service.exchangeTeamsUserToken({ ...alice, objectId }, request)).rejects.toMatchObject({
+        code: "FORBIDDEN",
+      });
+    }
+    expect(acs.calls).toEqual([]);
+  });
+
+  test.each([
+    ["teamsToken", { teamsToken: "" }],
+    ["teamsToken", { teamsToken: "a b" }],
+    ["clientId", { clientId: "app" }],
+    ["userObjectId", { userObjectId: "me" }],
+  ])("malformed %s: BAD_USER_INPUT naming it", async (field, change) => {
+    await expect(
+      service.exchangeTeamsUserToken({ ...alice, objectId: oid }, { ...request, ...change }),
+    ).rejects.toMatchObject({ code: "BAD_USER_INPUT", details: { field } });
+  });
+});
