@@ -38,18 +38,20 @@ export async function benchEntitiesFlood({ seconds = 5, production = false } = {
       query: "{ viewer { subject permissions } myCommunicationIdentity { id } }",
     });
     const user = () => post(ownQuery, { authorization: `Bearer ${bearer}` });
-    const flood = JSON.stringify({
-      query:
-        "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { communicationIdentity { id } } } }",
-      variables: {
-        r: Array.from({ length: REPRESENTATIONS }, (_, i) => ({ __typename: "User", id: `u${i}` })),
-      },
-    });
+    const entities = (n: number) =>
+      JSON.stringify({
+        query:
+          "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { communicationIdentity { id } } } }",
+        variables: { r: Array.from({ length: n }, (_, i) => ({ __typename: "User", id: `u${i}` })) },
+      });
+    const flood = entities(REPRESENTATIONS);
 
     await measure(user, { seconds: 1, concurrency: 1 }); // warm up
     const idle = await measure(user, { seconds, concurrency: 1 });
     const anonymousFlood = await underFlood(service.graphqlUrl, flood, user, seconds);
     const ordinaryFlood = await underFlood(service.graphqlUrl, ownQuery, user, seconds);
+    // The same flood with one representation: what is left of the big flood's cost is its body size.
+    const smallFlood = await underFlood(service.graphqlUrl, entities(1), user, seconds);
     return {
       name: `signed-in p50 latency under an anonymous _entities flood (${FLOODERS} clients x ${REPRESENTATIONS} representations${production ? ", production mode" : ""})`,
       graphql: anonymousFlood.user,
@@ -62,6 +64,12 @@ export async function benchEntitiesFlood({ seconds = 5, production = false } = {
         ...ordinaryFlood.user,
         floodRequestsPerSecond: ordinaryFlood.floodRequestsPerSecond,
         ratioToBaseline: Number((ordinaryFlood.user.p50Ms / idle.p50Ms).toFixed(2)),
+      },
+      oneRepresentationFlood: {
+        what: `the same user while ${FLOODERS} anonymous clients loop on _entities with 1 representation`,
+        ...smallFlood.user,
+        floodRequestsPerSecond: smallFlood.floodRequestsPerSecond,
+        ratioToBaseline: Number((smallFlood.user.p50Ms / idle.p50Ms).toFixed(2)),
       },
     };
   } finally {
