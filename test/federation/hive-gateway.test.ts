@@ -25,6 +25,8 @@ let gateway: GatewayRuntime;
 let server: http.Server;
 let gatewayUrl: string;
 
+// Composing, starting two subgraphs and a gateway takes a while on a busy machine.
+const SETUP_TIMEOUT_MS = 180_000;
 beforeAll(async () => {
   identity = await startTestService({
     RATE_LIMIT_MINT_PER_MINUTE: "1000",
@@ -78,7 +80,7 @@ beforeAll(async () => {
 
   const admin = await identity.as("ops", ["admin"]);
   for (const owner of ["user-003", "user-042", "user-099"]) await admin.request(op.CREATE, { owner });
-});
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
