@@ -9,15 +9,21 @@ import type { Permission } from "../identity/policy";
  */
 export type OnDenied<C extends AuthContext> = (data: ResolverData<C>, refusal: AppError) => Promise<void>;
 
-function check(context: AuthContext, permissions: Permission[]): true {
+/** Joins the permissions of an alternative that needs all of them: `@Authorized("a+b", "c")`. */
+export const ALL_OF = "+";
+
+function check(context: AuthContext, alternatives: string[]): true {
   const allowed =
-    permissions.length === 0
+    alternatives.length === 0
       ? context.principal.subject !== null
-      : permissions.some((p) => context.effective.permissions.has(p));
+      : alternatives.some((alternative) =>
+          alternative.split(ALL_OF).every((p) => context.effective.permissions.has(p as Permission)),
+        );
   if (allowed) return true;
   if (context.principal.subject === null)
     throw unauthenticated("Sign in: this operation needs a bearer token.");
-  throw forbidden(`This operation needs one of these permissions: ${permissions.join(", ")}.`);
+  const named = alternatives.map((alternative) => alternative.split(ALL_OF).join(" and "));
+  throw forbidden(`This operation needs one of these permissions: ${named.join(", ")}.`);
 }
 
 /**
@@ -26,9 +32,7 @@ function check(context: AuthContext, permissions: Permission[]): true {
  * With `onDenied`, a FORBIDDEN refusal is handed to it first (and the check becomes asynchronous only
  * then); UNAUTHENTICATED ones are not: anonymous traffic costs nothing to send and is not recorded.
  */
-export function createAuthChecker<C extends AuthContext>(
-  onDenied?: OnDenied<C>,
-): AuthCheckerFn<C, Permission> {
+export function createAuthChecker<C extends AuthContext>(onDenied?: OnDenied<C>): AuthCheckerFn<C, string> {
   return (data, permissions) => {
     try {
       return check(data.context, permissions);
@@ -43,4 +47,4 @@ export function createAuthChecker<C extends AuthContext>(
 }
 
 /** The guard without recording, for code that has no audit trail at hand. */
-export const authChecker: AuthCheckerFn<AuthContext, Permission> = createAuthChecker();
+export const authChecker: AuthCheckerFn<AuthContext, string> = createAuthChecker();

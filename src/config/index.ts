@@ -138,6 +138,9 @@ const EnvSchema = z.object({
   MAX_TOKENS: positiveInt.default(2_000),
   MAX_DIRECTIVES: positiveInt.default(10),
   MAX_COST: positiveInt.default(5_000),
+  MAX_ENTITY_REPRESENTATIONS: positiveInt.max(10_000).default(100),
+  // Inline (ftv1) traces go only to a router that sends this in `x-federation-trace-secret`.
+  FEDERATION_TRACE_SECRET: z.string().min(32, "use at least 32 characters").optional(),
   MAX_REQUEST_BYTES: positiveInt.default(100_000),
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
@@ -223,6 +226,10 @@ export interface AppConfig {
     maxTokens: number;
     maxDirectives: number;
     maxCost: number;
+    /** Most `_entities` representations per request. */
+    maxEntityRepresentations: number;
+    /** Shared with the router; without it no client gets inline traces. */
+    federationTraceSecret: string | undefined;
     maxRequestBytes: number;
     /** Whole request (headers and body) must arrive within this; slow clients are cut off. */
     requestTimeoutMs: number;
@@ -380,6 +387,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxTokens: e.MAX_TOKENS,
       maxDirectives: e.MAX_DIRECTIVES,
       maxCost: e.MAX_COST,
+      maxEntityRepresentations: e.MAX_ENTITY_REPRESENTATIONS,
+      federationTraceSecret: e.FEDERATION_TRACE_SECRET,
       maxRequestBytes: e.MAX_REQUEST_BYTES,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,

@@ -41,7 +41,9 @@ export async function generateCertificate(
         ),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension(
-          hosts.map((host) => (isIP(host) ? { type: "ip", value: host } : { type: "dns", value: host })),
+          hosts.map((host) =>
+            isIP(host) ? { type: "ip" as const, value: host } : { type: "dns" as const, value: host },
+          ),
         ),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],

@@ -93,5 +93,7 @@ export interface Page<T> {
   items: T[];
   /** Opaque cursor of the last item, for `after`. */
   endCursor: string | null;
+  /** Each item's cursor, in order (Relay edges). */
+  cursors: string[];
   hasNextPage: boolean;
 }

@@ -53,7 +53,11 @@ export interface IdentityStore {
   findActiveByOwner(owner: string): Promise<IdentityRecord | undefined>;
   /** Batch form of findActiveByOwner, for federation reference resolution: one query. */
   findActiveByOwners(owners: readonly string[]): Promise<Map<string, IdentityRecord>>;
-  findByIds(ids: readonly string[]): Promise<Map<string, IdentityRecord>>;
+  /**
+   * With `owner`, only that owner's identities, filtered in the query: an id that exists but is not
+   * theirs costs the same as one that does not exist.
+   */
+  findByIds(ids: readonly string[], owner?: string): Promise<Map<string, IdentityRecord>>;
   list(query: ListIdentitiesQuery): Promise<Page<IdentityRecord>>;
   /**
    * Get-or-create the owner's identity, exactly once across processes sharing the database:

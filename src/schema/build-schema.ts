@@ -8,6 +8,7 @@ import { buildSchema, createResolversMap } from "type-graphql";
 import { createAuthChecker } from "../auth/auth-checker";
 import type { GraphQLContext } from "./context";
 import { recordGuardDenial } from "./guard";
+import { guardEntities } from "./entities-guard";
 import { referenceResolvers } from "./reference-resolvers";
 import { AccessTokenResolver } from "./resolvers/access-token.resolver";
 import { AuditEventResolver } from "./resolvers/audit-event.resolver";
@@ -20,7 +21,12 @@ import { User } from "./types/user";
 
 export const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])`;
 
-export async function buildFederatedSchema(): Promise<GraphQLSchema> {
+export interface FederatedSchemaOptions {
+  /** Most `_entities` representations one request may send (MAX_ENTITY_REPRESENTATIONS). */
+  maxRepresentations?: number;
+}
+
+export async function buildFederatedSchema(options: FederatedSchemaOptions = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     resolvers: [
       ViewerResolver,
@@ -43,5 +49,8 @@ export async function buildFederatedSchema(): Promise<GraphQLSchema> {
     resolvers[typeName] = { ...resolvers[typeName], ...extra };
   }
   // buildSubgraphSchema's resolver map type is stricter than type-graphql's; the shapes match at run time.
-  return buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
+  return guardEntities(
+    buildSubgraphSchema({ typeDefs, resolvers: resolvers as never }),
+    options.maxRepresentations ?? 100,
+  );
 }

@@ -1,4 +1,5 @@
 import { Authorized, createParameterDecorator, Directive, type ResolverData } from "type-graphql";
+import { ALL_OF } from "../auth/auth-checker";
 import type { AcsScope, Caller, Permission } from "../identity";
 import type { GraphQLContext } from "./context";
 import { GUARDED_ACTIONS } from "./operations";
@@ -6,13 +7,18 @@ import { GUARDED_ACTIONS } from "./operations";
 /**
  * Who may use a field, stated once for both enforcers: type-graphql's @Authorized (the service's own
  * check, always applied) and the router's @authenticated / @requiresScopes (an early, coarse check).
- * No permissions means any signed-in caller. Router scopes are the permission names, any one suffices.
+ * No permissions means any signed-in caller. Each argument is one alternative, any one suffices; an
+ * array alternative needs all of its permissions. Router scopes are the permission names.
  */
-export function Guard(...permissions: Permission[]): MethodDecorator & PropertyDecorator {
-  const routerRule = permissions.length
-    ? `@requiresScopes(scopes: ${JSON.stringify(permissions.map((permission) => [permission]))})`
-    : "@authenticated";
-  const authorized = Authorized(...permissions);
+export function Guard(
+  ...alternatives: Array<Permission | readonly Permission[]>
+): MethodDecorator & PropertyDecorator {
+  const sets = alternatives.map((alternative) =>
+    typeof alternative === "string" ? [alternative] : [...alternative],
+  );
+  const routerRule = sets.length ? `@requiresScopes(scopes: ${JSON.stringify(sets)})` : "@authenticated";
+  // The service's checker reads an all-of alternative joined by ALL_OF.
+  const authorized = Authorized(...sets.map((set) => set.join(ALL_OF)));
   const directive = Directive(routerRule);
   return (target: object, key: string | symbol, descriptor?: PropertyDescriptor) => {
     if (!Object.hasOwn(GUARDED_ACTIONS, String(key)))

@@ -15,6 +15,7 @@ import { createFormatError } from "./format-error";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 import { requestLoggingPlugin } from "./plugins";
+import { trustedRouterTracePlugins } from "./trace-gate";
 import { queryLimitRules } from "./query-limits";
 
 export async function createApolloServer(
@@ -22,7 +23,7 @@ export async function createApolloServer(
   { httpServer, logger, metrics }: { httpServer: http.Server; logger: Logger; metrics: Metrics },
 ): Promise<ApolloServer<GraphQLContext>> {
   return new ApolloServer<GraphQLContext>({
-    schema: await buildFederatedSchema(),
+    schema: await buildFederatedSchema({ maxRepresentations: config.http.maxEntityRepresentations }),
     // Apollo's own defaults follow this, not process.env.NODE_ENV (config is the only reader).
     nodeEnv: config.nodeEnv,
     formatError: createFormatError({ fieldSuggestions: config.http.fieldSuggestions }),
@@ -53,6 +54,7 @@ export async function createApolloServer(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       requestLoggingPlugin(logger, metrics),
+      ...trustedRouterTracePlugins<GraphQLContext>(config.http.federationTraceSecret),
       config.isProduction
         ? ApolloServerPluginLandingPageProductionDefault({
             graphRef: config.apollo?.graphRef,

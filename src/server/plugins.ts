@@ -40,9 +40,10 @@ export function requestLoggingPlugin(logger: Logger, metrics: Metrics): ApolloSe
         async willSendResponse({ operation, errors, response }) {
           setRetryAfter(response);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          const code = errors?.length
-            ? String((rootCause(errors[0]) as AppError).code ?? errors[0].extensions?.code ?? "INTERNAL")
-            : "OK";
+          // The code the caller was told (formatError allows only stable codes): a raw error's own
+          // `code` (a database SQLSTATE, a Node errno) must never become a metrics label.
+          const told = response.body.kind === "single" ? response.body.singleResult.errors?.[0] : undefined;
+          const code = errors?.length ? String(told?.extensions?.code ?? ErrorCode.INTERNAL) : "OK";
           const type = operation?.operation ?? "unknown";
           metrics.observeOperation(type, code, seconds);
           log.info(

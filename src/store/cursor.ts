@@ -54,9 +54,11 @@ export function toPage<Row, Item>(
   map: (row: Row) => Item,
 ): Page<Item> {
   const kept = rows.slice(0, limit);
+  const cursors = kept.map((row) => encodeCursor(kind, positionOf(row)));
   return {
     items: kept.map(map),
-    endCursor: kept.length ? encodeCursor(kind, positionOf(kept[kept.length - 1])) : null,
+    cursors,
+    endCursor: cursors.at(-1) ?? null,
     hasNextPage: rows.length > limit,
   };
 }

@@ -9,21 +9,26 @@ import { Report } from "@apollo/usage-reporting-protobuf";
 import { parse } from "graphql";
 import { gunzipSync } from "node:zlib";
 import { printServiceSchema } from "../../scripts/write-schema";
+import { TRACE_SECRET_HEADER } from "../../src/server/trace-gate";
 import { graphqlClient } from "../support/graphql-client";
 import * as op from "../support/operations";
 import { startTestService, type TestService } from "../support/service";
 import { quietLogger, startUsersSubgraph, USERS_TYPE_DEFS, USER_IDS } from "./users-subgraph";
 
+const TRACE_SECRET = "gateway-trace-secret-0123456789abcdef";
 let identity: TestService;
 let users: { url: string; stop(): Promise<void> };
 let gateway: ApolloServer<{ authorization?: string }>;
 let gatewayUrl: string;
 const reports: Buffer[] = [];
 
+// Composing, starting two subgraphs and a gateway takes a while on a busy machine.
+const SETUP_TIMEOUT_MS = 180_000;
 beforeAll(async () => {
   identity = await startTestService({
     RATE_LIMIT_MINT_PER_MINUTE: "1000",
     RATE_LIMIT_CREATE_PER_MINUTE: "1000",
+    FEDERATION_TRACE_SECRET: TRACE_SECRET,
   });
   users = await startUsersSubgraph();
   const composed = composeServices([
@@ -43,6 +48,8 @@ beforeAll(async () => {
           url,
           willSendRequest({ request, context }) {
             if (context.authorization) request.http!.headers.set("authorization", context.authorization);
+            // Only the router gets inline traces: it proves itself with the shared secret.
+            request.http!.headers.set(TRACE_SECRET_HEADER, TRACE_SECRET);
           },
         }),
     }),
@@ -68,7 +75,7 @@ beforeAll(async () => {
 
   const admin = await identity.as("ops", ["admin"]);
   for (const owner of ["user-003", "user-042", "user-099"]) await admin.request(op.CREATE, { owner });
-});
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await gateway?.stop();

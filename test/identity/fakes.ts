@@ -74,11 +74,14 @@ export class MemoryStore implements IdentityStore {
     }
     return found;
   }
-  async findByIds(ids: readonly string[]) {
-    return new Map(ids.flatMap((id) => (this.rows.has(id) ? [[id, this.rows.get(id)!] as const] : [])));
+  async findByIds(ids: readonly string[], owner?: string) {
+    const visible = (id: string) =>
+      this.rows.has(id) && (owner === undefined || this.rows.get(id)!.owner === owner);
+    return new Map(ids.flatMap((id) => (visible(id) ? [[id, this.rows.get(id)!] as const] : [])));
   }
   async list(): Promise<Page<IdentityRecord>> {
-    return { items: [...this.rows.values()], endCursor: null, hasNextPage: false };
+    const items = [...this.rows.values()];
+    return { items, cursors: items.map((item) => item.id), endCursor: null, hasNextPage: false };
   }
   async getOrCreateForOwner(owner: string, create: () => Promise<NewIdentity>) {
     const existing = await this.findActiveByOwner(owner);
@@ -137,7 +140,12 @@ export class MemoryAuditLog implements AuditLog {
     return stored;
   }
   async list(): Promise<Page<AuditEvent>> {
-    return { items: this.events, endCursor: null, hasNextPage: false };
+    return {
+      items: this.events,
+      cursors: this.events.map((event) => event.id),
+      endCursor: null,
+      hasNextPage: false,
+    };
   }
 }
 

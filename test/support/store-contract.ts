@@ -327,7 +327,7 @@ export function storeContract(getStore: () => Store): void {
       expect(rest.items.map((r) => r.id)).toEqual([current.id]);
       expect(rest.hasNextPage).toBe(false);
       const empty = await identities.list({ first: 5, owner: ownerName("nobody") });
-      expect(empty).toEqual({ items: [], endCursor: null, hasNextPage: false });
+      expect(empty).toEqual({ items: [], cursors: [], endCursor: null, hasNextPage: false });
 
       const everything = await allIdentityPages(store, { first: 50, includeDeleted: true });
       expect(everything.length).toBe(await count(store, "identities"));

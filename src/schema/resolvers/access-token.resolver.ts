@@ -75,7 +75,7 @@ export class AccessTokenResolver {
     );
   }
 
-  @Guard("identity:create")
+  @Guard(["identity:create", "mint:any"])
   @Mutation(() => AccessToken, {
     description:
       "Creates an identity (or reuses the owner's) and issues its first token in one call. Needs identity:create and mint:any.",

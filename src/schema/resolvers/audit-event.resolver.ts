@@ -3,7 +3,7 @@ import type { Caller } from "../../identity";
 import { CurrentCaller, Guard } from "../guard";
 import type { GraphQLContext } from "../context";
 import { AuditEvent } from "../types/audit-event";
-import { AuditEventConnection } from "../types/connections";
+import { AuditEventConnection, toConnection } from "../types/connections";
 import { toTokenScopes } from "../types/token-scope";
 
 @ArgsType()
@@ -30,10 +30,9 @@ export class AuditEventResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
-    const page = await identities.auditEvents(caller, args);
-    return {
-      nodes: page.items.map((event) => ({ ...event, scopes: event.scopes && toTokenScopes(event.scopes) })),
-      pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage },
-    };
+    return toConnection(await identities.auditEvents(caller, args), (event) => ({
+      ...event,
+      scopes: event.scopes && toTokenScopes(event.scopes),
+    }));
   }
 }

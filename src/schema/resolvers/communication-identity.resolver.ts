@@ -3,7 +3,7 @@ import type { Caller } from "../../identity";
 import { CurrentCaller, Guard } from "../guard";
 import type { GraphQLContext } from "../context";
 import { CommunicationIdentity } from "../types/communication-identity";
-import { CommunicationIdentityConnection } from "../types/connections";
+import { CommunicationIdentityConnection, toConnection } from "../types/connections";
 
 @ArgsType()
 class ListIdentitiesArgs {
@@ -52,8 +52,7 @@ export class CommunicationIdentityResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
-    const page = await identities.identities(caller, args);
-    return { nodes: page.items, pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage } };
+    return toConnection(await identities.identities(caller, args), (identity) => identity);
   }
 
   @Guard("identity:create")
