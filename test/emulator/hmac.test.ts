@@ -3,11 +3,12 @@
 import http from "node:http";
 import { startEmulator, type RunningEmulator } from "../../src/emulator";
 import { send, signedRequest, type RawRequest } from "../support/emulator";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let emulator: RunningEmulator;
 beforeAll(async () => {
   emulator = await startEmulator();
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => emulator?.close());
 
 const CREATE: RawRequest = { method: "POST", pathAndQuery: "/identities?api-version=2023-10-01", body: "" };
@@ -160,19 +161,23 @@ test("204 answers have no body and no Content-Type", async () => {
   expect(response.headers["x-ms-client-request-id"]).toBe("raw-test-request");
 });
 
-test("the date tolerance is configurable", async () => {
-  const strict = await startEmulator({ clockSkewSeconds: 60 });
-  try {
-    const at = (secondsAgo: number) =>
-      send(
-        signedRequest(strict.endpoint, strict.accessKey, CREATE, new Date(Date.now() - secondsAgo * 1000)),
-      );
-    expect((await at(30)).status).toBe(201);
-    expect((await at(120)).status).toBe(401);
-  } finally {
-    await strict.close();
-  }
-});
+test(
+  "the date tolerance is configurable",
+  async () => {
+    const strict = await startEmulator({ clockSkewSeconds: 60 });
+    try {
+      const at = (secondsAgo: number) =>
+        send(
+          signedRequest(strict.endpoint, strict.accessKey, CREATE, new Date(Date.now() - secondsAgo * 1000)),
+        );
+      expect((await at(30)).status).toBe(201);
+      expect((await at(120)).status).toBe(401);
+    } finally {
+      await strict.close();
+    }
+  },
+  SERVICE_START_TIMEOUT_MS,
+);
 
 test("a date within the tolerance (10 minutes) is accepted", async () => {
   expect((await send(sign(CREATE, new Date(Date.now() - 10 * 60_000)))).status).toBe(201);

@@ -5,6 +5,7 @@ import { validateEmulatorToken } from "../../src/emulator/admin-client";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { decodeClaims, sdkClient, sdkError, sdkErrorBody } from "../support/emulator";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 const ISSUER = "https://login.microsoftonline.test/tenant/v2.0";
 const APP_ID = "11111111-2222-3333-4444-555555555555";
@@ -16,7 +17,7 @@ beforeAll(async () => {
   teamsKey = await generateKeyPair("RS256", { extractable: true });
   const jwk = { ...(await exportJWK(teamsKey.publicKey)), kid: "teams", alg: "RS256" };
   emulator = await startEmulator({ teams: { issuer: ISSUER, jwks: { keys: [jwk] } } });
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => emulator?.close());
 
 const aadToken = (claims: Record<string, unknown> = {}, expiresIn = "1h", key = teamsKey.privateKey) =>
@@ -99,23 +100,27 @@ test.each([
   });
 });
 
-test("without a Teams issuer configured every exchange is refused", async () => {
-  const plain = await startEmulator();
-  try {
-    const client = sdkClient(plain.connectionString);
-    expect(
-      await sdkError(
-        client.getTokenForTeamsUser({
-          teamsUserAadToken: await aadToken(),
-          clientId: APP_ID,
-          userObjectId: USER_ID,
-        }),
-      ),
-    ).toEqual(INVALID_TOKEN);
-  } finally {
-    await plain.close();
-  }
-});
+test(
+  "without a Teams issuer configured every exchange is refused",
+  async () => {
+    const plain = await startEmulator();
+    try {
+      const client = sdkClient(plain.connectionString);
+      expect(
+        await sdkError(
+          client.getTokenForTeamsUser({
+            teamsUserAadToken: await aadToken(),
+            clientId: APP_ID,
+            userObjectId: USER_ID,
+          }),
+        ),
+      ).toEqual(INVALID_TOKEN);
+    } finally {
+      await plain.close();
+    }
+  },
+  SERVICE_START_TIMEOUT_MS,
+);
 
 describe("keys from a URL", () => {
   // A local stand-in for Entra ID: OIDC discovery document and JWKS over HTTP.
@@ -146,24 +151,28 @@ describe("keys from a URL", () => {
   test.each([
     ["a JWKS URL", (issuer: string) => ({ issuer, jwksUrl: `${idpUrl}/keys` })],
     ["OIDC discovery on the issuer", (issuer: string) => ({ issuer })],
-  ])("verifies Teams tokens with %s, and checks the audience when configured", async (_name, teams) => {
-    const issuer = `${idpUrl}/tenant/v2.0`;
-    const withKeys = await startEmulator({ teams: { ...teams(issuer), audience: "api://acs" } });
-    try {
-      const client = sdkClient(withKeys.connectionString);
-      const exchangeWith = async (claims: Record<string, unknown>, from = issuer) =>
-        client.getTokenForTeamsUser({
-          teamsUserAadToken: await tokenFrom(from, claims),
-          clientId: APP_ID,
-          userObjectId: USER_ID,
-        });
-      expect((await exchangeWith({ aud: "api://acs" })).token).toBeTruthy();
-      expect(await sdkError(exchangeWith({ aud: "api://other" }))).toEqual(INVALID_TOKEN);
-      expect(await sdkError(exchangeWith({ aud: "api://acs" }, "https://evil.example"))).toEqual(
-        INVALID_TOKEN,
-      );
-    } finally {
-      await withKeys.close();
-    }
-  });
+  ])(
+    "verifies Teams tokens with %s, and checks the audience when configured",
+    async (_name, teams) => {
+      const issuer = `${idpUrl}/tenant/v2.0`;
+      const withKeys = await startEmulator({ teams: { ...teams(issuer), audience: "api://acs" } });
+      try {
+        const client = sdkClient(withKeys.connectionString);
+        const exchangeWith = async (claims: Record<string, unknown>, from = issuer) =>
+          client.getTokenForTeamsUser({
+            teamsUserAadToken: await tokenFrom(from, claims),
+            clientId: APP_ID,
+            userObjectId: USER_ID,
+          });
+        expect((await exchangeWith({ aud: "api://acs" })).token).toBeTruthy();
+        expect(await sdkError(exchangeWith({ aud: "api://other" }))).toEqual(INVALID_TOKEN);
+        expect(await sdkError(exchangeWith({ aud: "api://acs" }, "https://evil.example"))).toEqual(
+          INVALID_TOKEN,
+        );
+      } finally {
+        await withKeys.close();
+      }
+    },
+    SERVICE_START_TIMEOUT_MS,
+  );
 });

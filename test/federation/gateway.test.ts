@@ -13,6 +13,7 @@ import { graphqlClient } from "../support/graphql-client";
 import * as op from "../support/operations";
 import { startTestService, type TestService } from "../support/service";
 import { quietLogger, startUsersSubgraph, USERS_TYPE_DEFS, USER_IDS } from "./users-subgraph";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let identity: TestService;
 let users: { url: string; stop(): Promise<void> };
@@ -68,7 +69,7 @@ beforeAll(async () => {
 
   const admin = await identity.as("ops", ["admin"]);
   for (const owner of ["user-003", "user-042", "user-099"]) await admin.request(op.CREATE, { owner });
-});
+}, SERVICE_START_TIMEOUT_MS);
 
 afterAll(async () => {
   await gateway?.stop();

@@ -3,6 +3,7 @@
 import { Trace } from "@apollo/usage-reporting-protobuf";
 import * as op from "../support/operations";
 import { startTestService, type TestService } from "../support/service";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let service: TestService;
 let aliceId: string;
@@ -10,7 +11,7 @@ beforeAll(async () => {
   service = await startTestService();
   const alice = await service.as("alice", ["user"]);
   aliceId = (await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).data!.issueMyAccessToken.identity.id;
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => service?.stop());
 
 const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on CommunicationIdentity { id owner } ... on User { id communicationIdentity { id } } } }`;

@@ -3,11 +3,12 @@
 import { sql } from "kysely";
 import { IN_MEMORY, openStore, SqlIdentityStore, type Store } from "../../src/store";
 import { deferred, newIdentity, ownerName, sleep, storeContract, within } from "../support/store-contract";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let store: Store;
 beforeAll(async () => {
   store = await openStore({ kind: "embedded", dir: IN_MEMORY });
-}, 60_000);
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => store?.close());
 
 describe("embedded database (PGlite in memory)", () => {

@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { openStore, SqlIdentityStore, type Store } from "../../src/store";
 import { describeWithPostgres } from "../support/postgres";
 import { deferred, newIdentity, ownerName, sleep, storeContract } from "../support/store-contract";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 describeWithPostgres(
   "PostgreSQL",
@@ -13,7 +14,7 @@ describeWithPostgres(
     let store: Store;
     beforeAll(async () => {
       store = await openStore({ kind: "postgres", url: database().url, poolSize: 5 });
-    });
+    }, SERVICE_START_TIMEOUT_MS);
     afterAll(() => store?.close());
 
     storeContract(() => store);
@@ -48,24 +49,28 @@ describeWithPostgres(
       expect(discard).toHaveBeenCalledTimes(1);
     });
 
-    test("an audit event is visible to another connection as soon as record resolves", async () => {
-      const other = await openStore({ kind: "postgres", url: database().url, poolSize: 1 });
-      try {
-        const recorded = await store.audit.record({
-          actor: ownerName("durable"),
-          action: "token.revoke",
-          identityId: null,
-          scopes: null,
-          expiresOn: null,
-          outcome: "denied",
-          errorCode: "FORBIDDEN",
-          requestId: null,
-        });
-        expect((await other.audit.list({ first: 1, actor: recorded.actor })).items).toEqual([recorded]);
-      } finally {
-        await other.close();
-      }
-    });
+    test(
+      "an audit event is visible to another connection as soon as record resolves",
+      async () => {
+        const other = await openStore({ kind: "postgres", url: database().url, poolSize: 1 });
+        try {
+          const recorded = await store.audit.record({
+            actor: ownerName("durable"),
+            action: "token.revoke",
+            identityId: null,
+            scopes: null,
+            expiresOn: null,
+            outcome: "denied",
+            errorCode: "FORBIDDEN",
+            requestId: null,
+          });
+          expect((await other.audit.list({ first: 1, actor: recorded.actor })).items).toEqual([recorded]);
+        } finally {
+          await other.close();
+        }
+      },
+      SERVICE_START_TIMEOUT_MS,
+    );
   },
   "store",
 );
@@ -81,7 +86,7 @@ describeWithPostgres(
           [0, 1, 2].map(() => openStore({ kind: "postgres", url: database().url, poolSize: 10 })),
         )),
       );
-    });
+    }, SERVICE_START_TIMEOUT_MS);
     afterAll(() => Promise.all(replicas.map((replica) => replica.close())));
 
     test("migrating at once, they ran each migration once", async () => {
@@ -146,8 +151,12 @@ describeWithPostgres(
   "store",
 );
 
-test("opening a database that does not answer fails", async () => {
-  await expect(
-    openStore({ kind: "postgres", url: "postgres://postgres@127.0.0.1:1/none", poolSize: 1 }),
-  ).rejects.toThrow();
-});
+test(
+  "opening a database that does not answer fails",
+  async () => {
+    await expect(
+      openStore({ kind: "postgres", url: "postgres://postgres@127.0.0.1:1/none", poolSize: 1 }),
+    ).rejects.toThrow();
+  },
+  SERVICE_START_TIMEOUT_MS,
+);
