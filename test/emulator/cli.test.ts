@@ -9,44 +9,43 @@ import { stopGracefully, waitForLine } from "../support/child-process";
 import { sdkClient } from "../support/emulator";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
-test(
-  "the standalone emulator prints its connection string, serves the quickstart, and stops on SIGTERM",
-  async () => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), "emulator-cli-"));
-    const child = spawn(
-      process.execPath,
-      [builtFile("src/emulator/cli.js"), "--port", "0", "--data-dir", dataDir],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stderr = "";
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    try {
-      const [firstLine] = await waitForLine(child, /^.*$/);
-      expect(firstLine).toMatch(/^endpoint=http:\/\/127\.0\.0\.1:\d+\/;accesskey=[A-Za-z0-9+/=]+$/);
-      const endpoint = /^endpoint=([^;]+);/.exec(firstLine)![1];
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
 
-      const client = sdkClient(firstLine);
-      const user = await client.createUser();
-      const { token } = await client.getToken(user, ["chat", "voip"]);
-      expect(await validateEmulatorToken(endpoint, token)).toMatchObject({ valid: true });
-      await client.revokeTokens(user);
-      expect(await validateEmulatorToken(endpoint, token)).toMatchObject({ valid: false, reason: "revoked" });
-      await client.deleteUser(user);
-      expect(await validateEmulatorToken(endpoint, token)).toMatchObject({
-        valid: false,
-        reason: "identity_deleted",
-      });
+test("the standalone emulator prints its connection string, serves the quickstart, and stops on SIGTERM", async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "emulator-cli-"));
+  const child = spawn(
+    process.execPath,
+    [builtFile("src/emulator/cli.js"), "--port", "0", "--data-dir", dataDir],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  try {
+    const [firstLine] = await waitForLine(child, /^.*$/);
+    expect(firstLine).toMatch(/^endpoint=http:\/\/127\.0\.0\.1:\d+\/;accesskey=[A-Za-z0-9+/=]+$/);
+    const endpoint = /^endpoint=([^;]+);/.exec(firstLine)![1];
 
-      expect(await stopGracefully(child)).toBe(0);
-      // Only the first stdout line carries the key; nothing else it printed does.
-      const key = /accesskey=(.+)$/.exec(firstLine)![1];
-      expect(stderr).toContain("ACS Identity emulator on");
-      expect(stderr).not.toContain(key);
-      expect(stderr).not.toContain(token);
-    } finally {
-      child.kill("SIGKILL");
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  },
-  SERVICE_START_TIMEOUT_MS,
-);
+    const client = sdkClient(firstLine);
+    const user = await client.createUser();
+    const { token } = await client.getToken(user, ["chat", "voip"]);
+    expect(await validateEmulatorToken(endpoint, token)).toMatchObject({ valid: true });
+    await client.revokeTokens(user);
+    expect(await validateEmulatorToken(endpoint, token)).toMatchObject({ valid: false, reason: "revoked" });
+    await client.deleteUser(user);
+    expect(await validateEmulatorToken(endpoint, token)).toMatchObject({
+      valid: false,
+      reason: "identity_deleted",
+    });
+
+    expect(await stopGracefully(child)).toBe(0);
+    // Only the first stdout line carries the key; nothing else it printed does.
+    const key = /accesskey=(.+)$/.exec(firstLine)![1];
+    expect(stderr).toContain("ACS Identity emulator on");
+    expect(stderr).not.toContain(key);
+    expect(stderr).not.toContain(token);
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

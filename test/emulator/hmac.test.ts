@@ -5,6 +5,9 @@ import { startEmulator, type RunningEmulator } from "../../src/emulator";
 import { send, signedRequest, type RawRequest } from "../support/emulator";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
+
 let emulator: RunningEmulator;
 beforeAll(async () => {
   emulator = await startEmulator();
@@ -161,23 +164,19 @@ test("204 answers have no body and no Content-Type", async () => {
   expect(response.headers["x-ms-client-request-id"]).toBe("raw-test-request");
 });
 
-test(
-  "the date tolerance is configurable",
-  async () => {
-    const strict = await startEmulator({ clockSkewSeconds: 60 });
-    try {
-      const at = (secondsAgo: number) =>
-        send(
-          signedRequest(strict.endpoint, strict.accessKey, CREATE, new Date(Date.now() - secondsAgo * 1000)),
-        );
-      expect((await at(30)).status).toBe(201);
-      expect((await at(120)).status).toBe(401);
-    } finally {
-      await strict.close();
-    }
-  },
-  SERVICE_START_TIMEOUT_MS,
-);
+test("the date tolerance is configurable", async () => {
+  const strict = await startEmulator({ clockSkewSeconds: 60 });
+  try {
+    const at = (secondsAgo: number) =>
+      send(
+        signedRequest(strict.endpoint, strict.accessKey, CREATE, new Date(Date.now() - secondsAgo * 1000)),
+      );
+    expect((await at(30)).status).toBe(201);
+    expect((await at(120)).status).toBe(401);
+  } finally {
+    await strict.close();
+  }
+});
 
 test("a date within the tolerance (10 minutes) is accepted", async () => {
   expect((await send(sign(CREATE, new Date(Date.now() - 10 * 60_000)))).status).toBe(201);

@@ -7,6 +7,9 @@ import type { AddressInfo } from "node:net";
 import { decodeClaims, sdkClient, sdkError, sdkErrorBody } from "../support/emulator";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
+
 const ISSUER = "https://login.microsoftonline.test/tenant/v2.0";
 const APP_ID = "11111111-2222-3333-4444-555555555555";
 const USER_ID = "66666666-7777-8888-9999-000000000000";
@@ -100,27 +103,23 @@ test.each([
   });
 });
 
-test(
-  "without a Teams issuer configured every exchange is refused",
-  async () => {
-    const plain = await startEmulator();
-    try {
-      const client = sdkClient(plain.connectionString);
-      expect(
-        await sdkError(
-          client.getTokenForTeamsUser({
-            teamsUserAadToken: await aadToken(),
-            clientId: APP_ID,
-            userObjectId: USER_ID,
-          }),
-        ),
-      ).toEqual(INVALID_TOKEN);
-    } finally {
-      await plain.close();
-    }
-  },
-  SERVICE_START_TIMEOUT_MS,
-);
+test("without a Teams issuer configured every exchange is refused", async () => {
+  const plain = await startEmulator();
+  try {
+    const client = sdkClient(plain.connectionString);
+    expect(
+      await sdkError(
+        client.getTokenForTeamsUser({
+          teamsUserAadToken: await aadToken(),
+          clientId: APP_ID,
+          userObjectId: USER_ID,
+        }),
+      ),
+    ).toEqual(INVALID_TOKEN);
+  } finally {
+    await plain.close();
+  }
+});
 
 describe("keys from a URL", () => {
   // A local stand-in for Entra ID: OIDC discovery document and JWKS over HTTP.
@@ -151,28 +150,24 @@ describe("keys from a URL", () => {
   test.each([
     ["a JWKS URL", (issuer: string) => ({ issuer, jwksUrl: `${idpUrl}/keys` })],
     ["OIDC discovery on the issuer", (issuer: string) => ({ issuer })],
-  ])(
-    "verifies Teams tokens with %s, and checks the audience when configured",
-    async (_name, teams) => {
-      const issuer = `${idpUrl}/tenant/v2.0`;
-      const withKeys = await startEmulator({ teams: { ...teams(issuer), audience: "api://acs" } });
-      try {
-        const client = sdkClient(withKeys.connectionString);
-        const exchangeWith = async (claims: Record<string, unknown>, from = issuer) =>
-          client.getTokenForTeamsUser({
-            teamsUserAadToken: await tokenFrom(from, claims),
-            clientId: APP_ID,
-            userObjectId: USER_ID,
-          });
-        expect((await exchangeWith({ aud: "api://acs" })).token).toBeTruthy();
-        expect(await sdkError(exchangeWith({ aud: "api://other" }))).toEqual(INVALID_TOKEN);
-        expect(await sdkError(exchangeWith({ aud: "api://acs" }, "https://evil.example"))).toEqual(
-          INVALID_TOKEN,
-        );
-      } finally {
-        await withKeys.close();
-      }
-    },
-    SERVICE_START_TIMEOUT_MS,
-  );
+  ])("verifies Teams tokens with %s, and checks the audience when configured", async (_name, teams) => {
+    const issuer = `${idpUrl}/tenant/v2.0`;
+    const withKeys = await startEmulator({ teams: { ...teams(issuer), audience: "api://acs" } });
+    try {
+      const client = sdkClient(withKeys.connectionString);
+      const exchangeWith = async (claims: Record<string, unknown>, from = issuer) =>
+        client.getTokenForTeamsUser({
+          teamsUserAadToken: await tokenFrom(from, claims),
+          clientId: APP_ID,
+          userObjectId: USER_ID,
+        });
+      expect((await exchangeWith({ aud: "api://acs" })).token).toBeTruthy();
+      expect(await sdkError(exchangeWith({ aud: "api://other" }))).toEqual(INVALID_TOKEN);
+      expect(await sdkError(exchangeWith({ aud: "api://acs" }, "https://evil.example"))).toEqual(
+        INVALID_TOKEN,
+      );
+    } finally {
+      await withKeys.close();
+    }
+  });
 });

@@ -10,6 +10,9 @@ import { startTestService } from "../support/service";
 import * as op from "../support/operations";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
+
 const acsToken = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ skypeid: "acs:1", scp: 1792 })).toString("base64url")}.${"A1b2C3d4".repeat(40)}`;
 const bearer = `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(JSON.stringify({ sub: "alice", roles: ["user"] })).toString("base64url")}.${"Zz9Yy8Xx".repeat(10)}`;
 const accessKey = "bm90LWEtcmVhbC1rZXktYnV0LWxvbmctZW5vdWdoLXRvLXNlYXJjaA==";
@@ -109,57 +112,53 @@ test("a sweep that captured nothing, or lost a service's log, fails instead of p
   expect(scanSweep(dir, floors).problems).toEqual(["only 1 acsTokens on a full run (expected at least 2)"]);
 });
 
-test(
-  "the real capture: a service's planted leak is found in its log, its rows are dumped, client errors recorded",
-  async () => {
-    const previous = process.env[SWEEP_DIR_ENV];
-    process.env[SWEEP_DIR_ENV] = dir;
+test("the real capture: a service's planted leak is found in its log, its rows are dumped, client errors recorded", async () => {
+  const previous = process.env[SWEEP_DIR_ENV];
+  process.env[SWEEP_DIR_ENV] = dir;
+  try {
+    const service = await startTestService();
     try {
-      const service = await startTestService();
-      try {
-        const alice = await service.as("alice", ["user"]);
-        const minted = (await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).data!.issueMyAccessToken;
-        expect((await alice.request(op.DELETE, { id: minted.identity.id })).errors[0].code).toBe("FORBIDDEN");
-        // The plant: one segment of the ACS token, under a name no redaction knows.
-        service.logger.info({ note: minted.token.split(".")[2] }, "planted");
-      } finally {
-        await service.stop();
-      }
+      const alice = await service.as("alice", ["user"]);
+      const minted = (await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).data!.issueMyAccessToken;
+      expect((await alice.request(op.DELETE, { id: minted.identity.id })).errors[0].code).toBe("FORBIDDEN");
+      // The plant: one segment of the ACS token, under a name no redaction knows.
+      service.logger.info({ note: minted.token.split(".")[2] }, "planted");
     } finally {
-      process.env[SWEEP_DIR_ENV] = previous;
+      await service.stop();
     }
-    const result = scanSweep(dir);
-    expect(result.hits.map((hit) => `${hit.what} in ${hit.where}`)).toEqual([
-      "ACS access token (signature segment) in log",
-    ]);
-    expect(result.problems).toEqual([]);
-    expect(result).toMatchObject({ services: 1, acsTokens: 1 });
-    expect(result.bearerTokens).toBeGreaterThanOrEqual(1);
-    const secretKinds = readdirSync(dir)
-      .filter((file) => file.endsWith(".secrets.jsonl"))
-      .flatMap((file) => readFileSync(path.join(dir, file), "utf8").trim().split("\n"))
-      .map((line) => (JSON.parse(line) as { kind: string }).kind);
-    expect(new Set(secretKinds)).toEqual(
-      new Set([
-        "emulator access key",
-        "emulator connection string",
-        "dev issuer private key",
-        "bearer token",
-        "ACS access token",
-      ]),
-    );
-    const tables = readFileSync(
-      path.join(
-        dir,
-        readdirSync(dir).find((f) => f.endsWith(".rows.jsonl"))!,
-      ),
-      "utf8",
-    )
-      .trim()
-      .split("\n")
-      .map((line) => (JSON.parse(line) as { table: string }).table);
-    expect(tables).toEqual(expect.arrayContaining(["public.identities", "public.audit_events"]));
-    expect(result.errors).toBe(1);
-  },
-  SERVICE_START_TIMEOUT_MS,
-);
+  } finally {
+    process.env[SWEEP_DIR_ENV] = previous;
+  }
+  const result = scanSweep(dir);
+  expect(result.hits.map((hit) => `${hit.what} in ${hit.where}`)).toEqual([
+    "ACS access token (signature segment) in log",
+  ]);
+  expect(result.problems).toEqual([]);
+  expect(result).toMatchObject({ services: 1, acsTokens: 1 });
+  expect(result.bearerTokens).toBeGreaterThanOrEqual(1);
+  const secretKinds = readdirSync(dir)
+    .filter((file) => file.endsWith(".secrets.jsonl"))
+    .flatMap((file) => readFileSync(path.join(dir, file), "utf8").trim().split("\n"))
+    .map((line) => (JSON.parse(line) as { kind: string }).kind);
+  expect(new Set(secretKinds)).toEqual(
+    new Set([
+      "emulator access key",
+      "emulator connection string",
+      "dev issuer private key",
+      "bearer token",
+      "ACS access token",
+    ]),
+  );
+  const tables = readFileSync(
+    path.join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith(".rows.jsonl"))!,
+    ),
+    "utf8",
+  )
+    .trim()
+    .split("\n")
+    .map((line) => (JSON.parse(line) as { table: string }).table);
+  expect(tables).toEqual(expect.arrayContaining(["public.identities", "public.audit_events"]));
+  expect(result.errors).toBe(1);
+});

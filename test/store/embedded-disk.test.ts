@@ -9,6 +9,9 @@ import { openStore } from "../../src/store";
 import { newIdentity } from "../support/store-contract";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
+
 let root: string;
 let dir: string;
 beforeAll(() => {
@@ -17,47 +20,43 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-test(
-  "data written before close is there after reopening, and migrations run once",
-  async () => {
-    const first = await openStore({ kind: "embedded", dir });
-    const created = await first.identities.insert(
-      newIdentity("persisted-owner", new Date("2026-11-24T01:02:03.456Z")),
-    );
-    await first.identities.markTokenIssued(created.id, new Date("2026-11-24T01:02:04.000Z"));
-    const recorded = await first.audit.record({
-      actor: "persisted-owner",
-      action: "identity.create",
-      identityId: created.id,
-      scopes: ["voip"],
-      expiresOn: null,
-      outcome: "success",
-      errorCode: null,
-      requestId: "r-disk",
+test("data written before close is there after reopening, and migrations run once", async () => {
+  const first = await openStore({ kind: "embedded", dir });
+  const created = await first.identities.insert(
+    newIdentity("persisted-owner", new Date("2026-11-24T01:02:03.456Z")),
+  );
+  await first.identities.markTokenIssued(created.id, new Date("2026-11-24T01:02:04.000Z"));
+  const recorded = await first.audit.record({
+    actor: "persisted-owner",
+    action: "identity.create",
+    identityId: created.id,
+    scopes: ["voip"],
+    expiresOn: null,
+    outcome: "success",
+    errorCode: null,
+    requestId: "r-disk",
+  });
+
+  // one process, one open: a second open of the same folder is refused while the first is open
+  await expect(openStore({ kind: "embedded", dir })).rejects.toThrow(/already open in process/);
+
+  await first.close();
+  await first.close(); // idempotent
+  expect(readdirSync(dir).length).toBeGreaterThan(0);
+  expect(existsSync(`${dir}.lock`)).toBe(false);
+
+  // a lock left by a process that is gone does not keep the folder closed
+  writeFileSync(`${dir}.lock`, "999999999");
+  const second = await openStore({ kind: "embedded", dir });
+  try {
+    expect(await second.identities.findActiveByOwner("persisted-owner")).toEqual({
+      ...created,
+      lastTokenIssuedAt: new Date("2026-11-24T01:02:04.000Z"),
     });
-
-    // one process, one open: a second open of the same folder is refused while the first is open
-    await expect(openStore({ kind: "embedded", dir })).rejects.toThrow(/already open in process/);
-
-    await first.close();
-    await first.close(); // idempotent
-    expect(readdirSync(dir).length).toBeGreaterThan(0);
-    expect(existsSync(`${dir}.lock`)).toBe(false);
-
-    // a lock left by a process that is gone does not keep the folder closed
-    writeFileSync(`${dir}.lock`, "999999999");
-    const second = await openStore({ kind: "embedded", dir });
-    try {
-      expect(await second.identities.findActiveByOwner("persisted-owner")).toEqual({
-        ...created,
-        lastTokenIssuedAt: new Date("2026-11-24T01:02:04.000Z"),
-      });
-      expect((await second.audit.list({ first: 10 })).items).toEqual([recorded]);
-      const ran = await sql<{ name: string }>`select name from kysely_migration`.execute(second.db);
-      expect(ran.rows.map((r) => r.name)).toEqual(Object.keys(migrations));
-    } finally {
-      await second.close();
-    }
-  },
-  SERVICE_START_TIMEOUT_MS,
-);
+    expect((await second.audit.list({ first: 10 })).items).toEqual([recorded]);
+    const ran = await sql<{ name: string }>`select name from kysely_migration`.execute(second.db);
+    expect(ran.rows.map((r) => r.name)).toEqual(Object.keys(migrations));
+  } finally {
+    await second.close();
+  }
+});

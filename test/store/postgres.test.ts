@@ -8,6 +8,9 @@ import { describeWithPostgres } from "../support/postgres";
 import { deferred, newIdentity, ownerName, sleep, storeContract } from "../support/store-contract";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
+
 describeWithPostgres(
   "PostgreSQL",
   (database) => {
@@ -49,28 +52,24 @@ describeWithPostgres(
       expect(discard).toHaveBeenCalledTimes(1);
     });
 
-    test(
-      "an audit event is visible to another connection as soon as record resolves",
-      async () => {
-        const other = await openStore({ kind: "postgres", url: database().url, poolSize: 1 });
-        try {
-          const recorded = await store.audit.record({
-            actor: ownerName("durable"),
-            action: "token.revoke",
-            identityId: null,
-            scopes: null,
-            expiresOn: null,
-            outcome: "denied",
-            errorCode: "FORBIDDEN",
-            requestId: null,
-          });
-          expect((await other.audit.list({ first: 1, actor: recorded.actor })).items).toEqual([recorded]);
-        } finally {
-          await other.close();
-        }
-      },
-      SERVICE_START_TIMEOUT_MS,
-    );
+    test("an audit event is visible to another connection as soon as record resolves", async () => {
+      const other = await openStore({ kind: "postgres", url: database().url, poolSize: 1 });
+      try {
+        const recorded = await store.audit.record({
+          actor: ownerName("durable"),
+          action: "token.revoke",
+          identityId: null,
+          scopes: null,
+          expiresOn: null,
+          outcome: "denied",
+          errorCode: "FORBIDDEN",
+          requestId: null,
+        });
+        expect((await other.audit.list({ first: 1, actor: recorded.actor })).items).toEqual([recorded]);
+      } finally {
+        await other.close();
+      }
+    });
   },
   "store",
 );
@@ -151,12 +150,8 @@ describeWithPostgres(
   "store",
 );
 
-test(
-  "opening a database that does not answer fails",
-  async () => {
-    await expect(
-      openStore({ kind: "postgres", url: "postgres://postgres@127.0.0.1:1/none", poolSize: 1 }),
-    ).rejects.toThrow();
-  },
-  SERVICE_START_TIMEOUT_MS,
-);
+test("opening a database that does not answer fails", async () => {
+  await expect(
+    openStore({ kind: "postgres", url: "postgres://postgres@127.0.0.1:1/none", poolSize: 1 }),
+  ).rejects.toThrow();
+});
