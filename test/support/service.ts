@@ -33,7 +33,16 @@ export async function startTestService(
   options: { database?: AppConfig["database"]; dataDir?: string; logger?: Logger } = {},
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "acs-identity-graph-"));
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "silent",
+    // The emulator runs in the test's own process: on a busy machine 50 parallel mints have waited
+    // more than the 10 s default for it. Tests of the ACS timeout itself set their own.
+    ACS_TIMEOUT_MS: "60000",
+    ...env,
+  });
   config.database = options.database ?? {
     kind: "embedded",
     dir: (await embeddedDatabaseFor(dataDir)) ?? "memory://",
