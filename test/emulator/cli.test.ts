@@ -7,10 +7,10 @@ import { validateEmulatorToken } from "../../src/emulator/admin-client";
 import { builtFile } from "../support/build";
 import { stopGracefully, waitForLine } from "../support/child-process";
 import { sdkClient } from "../support/emulator";
-import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+import { BUILD_TIMEOUT_MS, SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
-// Tests here start services (or emulators, or child processes) of their own.
-jest.setTimeout(SERVICE_START_TIMEOUT_MS);
+// Tests here may build the project first (builtFile), then start the built commands.
+jest.setTimeout(BUILD_TIMEOUT_MS + SERVICE_START_TIMEOUT_MS);
 
 test("the standalone emulator prints its connection string, serves the quickstart, and stops on SIGTERM", async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "emulator-cli-"));

@@ -8,10 +8,10 @@ import { builtFile } from "../support/build";
 import { openStore } from "../../src/store";
 import { stopGracefully, waitForLine } from "../support/child-process";
 import { captureProcess, devIssuerPrivateKey, recordSecret } from "../support/secret-sweep";
-import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+import { BUILD_TIMEOUT_MS, SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
-// Tests here start services (or emulators, or child processes) of their own.
-jest.setTimeout(SERVICE_START_TIMEOUT_MS);
+// Tests here may build the project first (builtFile), then start the built commands.
+jest.setTimeout(BUILD_TIMEOUT_MS + SERVICE_START_TIMEOUT_MS);
 
 test("npm start serves the API on the embedded default, and npm run token mints a working bearer token", async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "npm-start-"));

@@ -7,3 +7,10 @@
  * the wall time has been seen past 30 s; this only bounds a hang, it asserts nothing about speed.
  */
 export const SERVICE_START_TIMEOUT_MS = 180_000;
+
+/**
+ * Tests of the built commands (npm start, npm run emulator) may first compile the project with tsc
+ * (test/support/build.ts, when dist/ is missing or stale): about 30 s of CPU, minutes of wall time on
+ * a loaded machine. Such a test gets this on top of SERVICE_START_TIMEOUT_MS.
+ */
+export const BUILD_TIMEOUT_MS = 300_000;
