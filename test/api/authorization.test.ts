@@ -1,6 +1,7 @@
 // Every forbidden path answers with a stable code and changes nothing.
 import { startTestService, type TestService } from "../support/service";
 import * as op from "../support/operations";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let service: TestService;
 let aliceIdentity: string;
@@ -9,7 +10,7 @@ beforeAll(async () => {
   const alice = await service.as("alice", ["user"]);
   aliceIdentity = (await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).data!.issueMyAccessToken.identity
     .id;
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => service?.stop());
 
 const codes = (result: { errors: Array<{ code?: string }> }) => result.errors.map((e) => e.code);

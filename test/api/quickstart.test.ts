@@ -3,11 +3,12 @@
 import { validateEmulatorToken } from "../../src/emulator/admin-client";
 import { startTestService, type TestService } from "../support/service";
 import * as op from "../support/operations";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let service: TestService;
 beforeAll(async () => {
   service = await startTestService();
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => service?.stop());
 
 const validity = (token: string) => validateEmulatorToken(service.emulator!.endpoint, token);

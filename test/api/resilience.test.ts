@@ -2,6 +2,7 @@
 import { validateEmulatorToken } from "../../src/emulator/admin-client";
 import { startTestService, type TestService } from "../support/service";
 import * as op from "../support/operations";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let service: TestService;
 beforeAll(async () => {
@@ -11,7 +12,7 @@ beforeAll(async () => {
     ACS_TIMEOUT_MS: "5000",
     RATE_LIMIT_MINT_PER_MINUTE: "1000",
   });
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterEach(() => service.emulator!.faults.clear());
 afterAll(() => service?.stop());
 
@@ -21,12 +22,11 @@ test("ACS throttling reaches the caller at once as ACS_THROTTLED with ACS's Retr
   const alice = await service.as("throttled-alice", ["user"]);
   await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] });
   service.emulator!.faults.set([{ kind: "throttle", retryAfterSeconds: 7, count: 2 }]);
-  const started = Date.now();
   const result = await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] });
   expect(codes(result)).toEqual(["ACS_THROTTLED"]);
   expect(result.errors[0].extensions.retryAfterSeconds).toBe(7);
-  expect(Date.now() - started).toBeLessThan(5000); // did not wait out the 7 s
-  // only one of the two throttled answers was used: the next request gets the second one
+  // Not retried (so the 7 s were not waited out): only one of the two throttled answers was used, the
+  // next request gets the second one. Counted, not timed: a busy machine is slow, not wrong.
   expect(codes(await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] }))).toEqual(["ACS_THROTTLED"]);
   expect((await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).errors).toEqual([]);
 });

@@ -10,6 +10,7 @@ import { createLogger } from "../../src/server/logger";
 import { acceptRequestId, requestId } from "../../src/server/request-id";
 import { startTestService, type TestService } from "../support/service";
 import * as op from "../support/operations";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let service: TestService;
 const lines: string[] = [];
@@ -22,7 +23,7 @@ beforeAll(async () => {
   });
   const logger = createLogger("trace", sink);
   service = await startTestService({}, { logger });
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => service?.stop());
 
 test("a full flow, including failures, leaves no secret in logs, errors or the database", async () => {

@@ -100,7 +100,7 @@ describeWithPostgres("two replicas sharing PostgreSQL", (database) => {
       const shared = {
         ...REUSE,
         TOKEN_REUSE_KEYS: reuseKey(),
-        REDIS_URL: redisUrl,
+        REDIS_URL: redisUrl(),
         RATE_LIMIT_KEY_PREFIX: `reuse-${randomBytes(4).toString("hex")}`,
       };
       const postgres = { kind: "postgres" as const, url: database().url, poolSize: 5 };

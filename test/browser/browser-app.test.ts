@@ -9,6 +9,7 @@ import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { recordJwtsIn, sweepDir } from "../support/secret-sweep";
 import { startTestService, type TestService } from "../support/service";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const EXAMPLE = path.resolve(__dirname, "../../examples/browser-app");
@@ -68,7 +69,7 @@ describeIfBrowser("the example app in headless Chromium", () => {
         "--disable-sync",
       ],
     });
-  }, 60_000);
+  }, SERVICE_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();

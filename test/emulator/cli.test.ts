@@ -7,6 +7,10 @@ import { validateEmulatorToken } from "../../src/emulator/admin-client";
 import { builtFile } from "../support/build";
 import { stopGracefully, waitForLine } from "../support/child-process";
 import { sdkClient } from "../support/emulator";
+import { BUILD_TIMEOUT_MS, SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+
+// Tests here may build the project first (builtFile), then start the built commands.
+jest.setTimeout(BUILD_TIMEOUT_MS + SERVICE_START_TIMEOUT_MS);
 
 test("the standalone emulator prints its connection string, serves the quickstart, and stops on SIGTERM", async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "emulator-cli-"));
@@ -44,4 +48,4 @@ test("the standalone emulator prints its connection string, serves the quickstar
     child.kill("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });
   }
-}, 120_000);
+});

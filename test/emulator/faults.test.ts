@@ -7,11 +7,12 @@ import {
   validateEmulatorToken,
 } from "../../src/emulator/admin-client";
 import { sdkClient, sdkError, send, signedRequest } from "../support/emulator";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let emulator: RunningEmulator;
 beforeAll(async () => {
   emulator = await startEmulator();
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterEach(() => emulator.faults.clear());
 afterAll(() => emulator?.close());
 
@@ -102,22 +103,28 @@ test("added latency delays the answer", async () => {
 
 test("a ratio hits about that share of requests (repeatably with a seed), and rules can match by method", async () => {
   const client = sdkClient(emulator.connectionString, { maxRetries: 0 });
+  // One request at a time, each outcome by its status: the seed fixes the sequence of draws, so the
+  // same seed must give the same pattern of hits. (200 requests at once had counted sockets the
+  // loaded machine reset as "failed": 104 and 146 hits for one seed.)
   const run = async () => {
     emulator.faults.set([{ kind: "unavailable", ratio: 0.5, method: "POST" }], { seed: 42 });
-    const outcomes = await Promise.all(
-      Array.from({ length: 200 }, () =>
-        client.createUser().then(
+    const outcomes: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      outcomes.push(
+        await client.createUser().then(
           () => "ok",
-          () => "failed",
+          (error: { statusCode?: number; message?: string }) => String(error.statusCode ?? error.message),
         ),
-      ),
-    );
-    return outcomes.filter((o) => o === "failed").length;
+      );
+    }
+    return outcomes;
   };
-  const failed = await run();
-  expect(failed).toBeGreaterThan(60);
-  expect(failed).toBeLessThan(140);
-  expect(await run()).toBe(failed); // same seed, same share
+  const first = await run();
+  expect(new Set(first)).toEqual(new Set(["ok", "503"])); // nothing but hits and passes
+  const hits = first.filter((o) => o === "503").length;
+  expect(hits).toBeGreaterThan(30);
+  expect(hits).toBeLessThan(70);
+  expect(await run()).toEqual(first); // same seed, same hits, in the same order
   emulator.faults.clear();
   const user = await client.createUser();
   emulator.faults.set([{ kind: "unavailable", ratio: 1, method: "DELETE" }]);

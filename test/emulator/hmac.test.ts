@@ -3,11 +3,15 @@
 import http from "node:http";
 import { startEmulator, type RunningEmulator } from "../../src/emulator";
 import { send, signedRequest, type RawRequest } from "../support/emulator";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
 
 let emulator: RunningEmulator;
 beforeAll(async () => {
   emulator = await startEmulator();
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => emulator?.close());
 
 const CREATE: RawRequest = { method: "POST", pathAndQuery: "/identities?api-version=2023-10-01", body: "" };

@@ -8,13 +8,14 @@ import { EmulatorState } from "../../src/emulator/state";
 import { newSigningKey, TokenSigner } from "../../src/emulator/tokens";
 import { validateToken } from "../../src/emulator/validity";
 import { decodeClaims, sdkClient, sdkError, send, signedRequest } from "../support/emulator";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let emulator: RunningEmulator;
 let client: ReturnType<typeof sdkClient>;
 beforeAll(async () => {
   emulator = await startEmulator();
   client = sdkClient(emulator.connectionString);
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => emulator?.close());
 
 const validity = (token: string) => validateEmulatorToken(emulator.endpoint, token);

@@ -5,6 +5,10 @@ import path from "node:path";
 import { startEmulator } from "../../src/emulator";
 import { resetEmulator, validateEmulatorToken } from "../../src/emulator/admin-client";
 import { sdkClient, sdkError, send, signedRequest } from "../support/emulator";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
 
 const dirs: string[] = [];
 const tempDir = () => {

@@ -12,13 +12,14 @@ import {
   send,
   signedRequest,
 } from "../support/emulator";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let emulator: RunningEmulator;
 let client: ReturnType<typeof sdkClient>;
 beforeAll(async () => {
   emulator = await startEmulator();
   client = sdkClient(emulator.connectionString);
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => emulator?.close());
 
 const SCENARIOS: Array<[string, TokenScope[]]> = [

@@ -5,6 +5,10 @@ import { validateEmulatorToken } from "../../src/emulator/admin-client";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { decodeClaims, sdkClient, sdkError, sdkErrorBody } from "../support/emulator";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
 
 const ISSUER = "https://login.microsoftonline.test/tenant/v2.0";
 const APP_ID = "11111111-2222-3333-4444-555555555555";
@@ -16,7 +20,7 @@ beforeAll(async () => {
   teamsKey = await generateKeyPair("RS256", { extractable: true });
   const jwk = { ...(await exportJWK(teamsKey.publicKey)), kid: "teams", alg: "RS256" };
   emulator = await startEmulator({ teams: { issuer: ISSUER, jwks: { keys: [jwk] } } });
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => emulator?.close());
 
 const aadToken = (claims: Record<string, unknown> = {}, expiresIn = "1h", key = teamsKey.privateKey) =>

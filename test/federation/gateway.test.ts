@@ -14,6 +14,7 @@ import { graphqlClient } from "../support/graphql-client";
 import * as op from "../support/operations";
 import { startTestService, type TestService } from "../support/service";
 import { quietLogger, startUsersSubgraph, USERS_TYPE_DEFS, USER_IDS } from "./users-subgraph";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 const TRACE_SECRET = "gateway-trace-secret-0123456789abcdef";
 let identity: TestService;
@@ -23,7 +24,6 @@ let gatewayUrl: string;
 const reports: Buffer[] = [];
 
 // Composing, starting two subgraphs and a gateway takes a while on a busy machine.
-const SETUP_TIMEOUT_MS = 180_000;
 beforeAll(async () => {
   identity = await startTestService({
     RATE_LIMIT_MINT_PER_MINUTE: "1000",
@@ -75,7 +75,7 @@ beforeAll(async () => {
 
   const admin = await identity.as("ops", ["admin"]);
   for (const owner of ["user-003", "user-042", "user-099"]) await admin.request(op.CREATE, { owner });
-}, SETUP_TIMEOUT_MS);
+}, SERVICE_START_TIMEOUT_MS);
 
 afterAll(async () => {
   await gateway?.stop();

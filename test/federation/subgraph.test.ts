@@ -6,6 +6,7 @@ import { createLogger } from "../../src/server/logger";
 import { TRACE_SECRET_HEADER } from "../../src/server/trace-gate";
 import * as op from "../support/operations";
 import { startTestService, type TestService } from "../support/service";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 const TRACE_SECRET = "router-trace-secret-0123456789abcdef";
 const MAX_REPRESENTATIONS = 50;
@@ -20,7 +21,7 @@ beforeAll(async () => {
   );
   const alice = await service.as("alice", ["user"]);
   aliceId = (await alice.request(op.ISSUE_MY, { scopes: ["CHAT"] })).data!.issueMyAccessToken.identity.id;
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => service?.stop());
 afterEach(() => jest.restoreAllMocks());
 

@@ -7,6 +7,7 @@ import { Client } from "pg";
 import { startTestService, type TestService } from "../support/service";
 import { describeWithPostgres } from "../support/postgres";
 import * as op from "../support/operations";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 interface Answer {
   status: number;
@@ -133,7 +134,7 @@ describe("on the embedded database", () => {
     ] as const) {
       tokens[subject] = await service.tokenFor(subject, [...roles]);
     }
-  }, 60_000);
+  }, SERVICE_START_TIMEOUT_MS);
   afterEach(() => service.emulator!.faults.clear());
   afterAll(() => service?.stop());
 
@@ -667,7 +668,7 @@ describeWithPostgres(
       );
       observer = new Client({ connectionString: database().url });
       await observer.connect();
-    }, 60_000);
+    }, SERVICE_START_TIMEOUT_MS);
     afterAll(async () => {
       await observer?.end();
       await service?.stop();

@@ -10,6 +10,7 @@ import { RETRY_LATER } from "../../src/auth/bearer";
 import { newSigningKey, startJwksServer, type JwksServer, type SigningKey } from "../support/jwks-server";
 import { ISSUE_MY } from "../support/operations";
 import { startTestService, type TestService } from "../support/service";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 const AUDIENCE = "api://acs-identity-graph-test";
 const TOLERANCE_S = 30;
@@ -37,7 +38,7 @@ beforeAll(async () => {
   [issuerKey, attackerKey] = await Promise.all([newSigningKey("k1"), newSigningKey("attacker-1")]);
   [jwks, attacker] = await Promise.all([startJwksServer([issuerKey]), startJwksServer([attackerKey])]);
   service = await startTestService({ ...settings, AUTH_ISSUER: jwks.url, AUTH_JWKS_URL: jwks.jwksUrl });
-});
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(async () => {
   await service?.stop();
   await Promise.all([jwks?.stop(), attacker?.stop()]);
@@ -571,7 +572,7 @@ describe("an OIDC issuer (AUTH_ISSUER, discovery)", () => {
     oidcKey = await newSigningKey("oidc-1");
     oidc = await startJwksServer([oidcKey]);
     discovered = await startTestService({ ...settings, AUTH_ISSUER: oidc.url });
-  });
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(async () => {
     await discovered?.stop();
     await oidc?.stop();

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { startTestService, type TestService } from "../support/service";
 import * as op from "../support/operations";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 interface Sent {
   status: number;
@@ -112,7 +113,7 @@ beforeAll(async () => {
   // Well-formed, on this very ACS resource, and never issued: what someone guessing ids would send.
   ids.guessed = `8:acs:${service.emulator!.resourceId}_${randomUUID()}`;
   expect(await service.store.identities.findById(ids.guessed)).toBeUndefined();
-}, 60_000);
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => service?.stop());
 
 // Another user's live identity (leaked), a deleted one, one without an owner, and one never issued.

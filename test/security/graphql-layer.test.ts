@@ -13,6 +13,7 @@ import { countTokens, queryLimitRules, type QueryMeasure } from "../../src/serve
 import * as op from "../support/operations";
 import { preflight as preflightFrom } from "../support/graphql-client";
 import { startProductionTestService, startTestService, type TestService } from "../support/service";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 const APP_ORIGIN = "http://app.example.test:5173";
 const EVIL_ORIGIN = "https://evil.example";
@@ -107,7 +108,7 @@ describe("with the default limits (NODE_ENV=test)", () => {
     service = await startTestService({ CORS_ORIGINS: APP_ORIGIN });
     alice = await service.tokenFor("alice", ["user"]);
     admin = await service.tokenFor("ops", ["admin"]);
-  });
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(() => service?.stop());
 
   describe("positive controls", () => {
@@ -245,9 +246,9 @@ describe("with the default limits (NODE_ENV=test)", () => {
 
     test("a document as large as the body limit allows is refused quickly (parsing stops at the limit)", async () => {
       const query = `{ viewer { ${fields(9_000, "__typename")} } }`; // about 99 kB, 9006 tokens
-      const started = Date.now();
+      // No stopwatch here (a busy machine is slow, not wrong): a parse without the limit would still
+      // answer, but with a validation error, not the token limit. Parse speed is benchmarked.
       expectLimit(await post(service, { query }), "tokens");
-      expect(Date.now() - started).toBeLessThan(2_000);
     });
 
     test("fragment fan-out (each fragment spreading the next twice) is measured without blowing up", async () => {
@@ -257,10 +258,10 @@ describe("with the default limits (NODE_ENV=test)", () => {
           ? `fragment F${i} on Query { viewer { authenticated } }`
           : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
       ).join("\n");
-      const started = Date.now();
+      // 2^29 root fields, counted by memo, not by walking them: a walk would not end within the test's
+      // timeout, so no stopwatch is needed (a busy machine is slow, not wrong).
       const result = await post(service, { query: `{ ...F0 }\n${fragments}` });
-      expectLimit(result, "rootFields"); // 2^29 root fields, counted by memo, not by walking them
-      expect(Date.now() - started).toBeLessThan(2_000);
+      expectLimit(result, "rootFields");
     });
   });
 
@@ -455,7 +456,7 @@ describe("in production (NODE_ENV=production)", () => {
   let service: TestService;
   beforeAll(async () => {
     service = await startProductionTestService();
-  });
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(() => service?.stop());
 
   test.each([
@@ -507,7 +508,7 @@ describe("in production with INTROSPECTION=true and FIELD_SUGGESTIONS=true", () 
   let service: TestService;
   beforeAll(async () => {
     service = await startProductionTestService({ INTROSPECTION: "true", FIELD_SUGGESTIONS: "true" });
-  });
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(() => service?.stop());
 
   test("introspection (__schema, __type) and `_service` answer", async () => {
@@ -537,12 +538,17 @@ describe("in development, with short HTTP timeouts", () => {
       HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
       HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
     });
-  });
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(() => service?.stop());
 
-  /** Opens a raw connection, sends `first`, then one byte of `drip` every 100 ms until the server hangs up. */
+  /**
+   * Opens a raw connection, sends `first`, then one byte of `drip` every 100 ms until the server hangs
+   * up. A server without the timeout never hangs up (the headers never end), or answers only after the
+   * whole body (`sent` would reach its length): so the lower bounds on `ms` are the timing assertions,
+   * and no upper bound is needed (a busy machine delays the cut, it does not prevent it).
+   */
   function trickle(first: string, drip: string) {
-    return new Promise<{ ms: number; response: string }>((resolve, reject) => {
+    return new Promise<{ ms: number; response: string; sent: number }>((resolve, reject) => {
       const { port } = new URL(service.url);
       const socket = net.connect(Number(port), "127.0.0.1");
       const started = Date.now();
@@ -560,11 +566,11 @@ describe("in development, with short HTTP timeouts", () => {
       const giveUp = setTimeout(() => {
         socket.destroy();
         reject(new Error("the server never hung up"));
-      }, 15_000);
+      }, 30_000);
       socket.on("close", () => {
         clearInterval(timer);
         clearTimeout(giveUp);
-        resolve({ ms: Date.now() - started, response });
+        resolve({ ms: Date.now() - started, response, sent });
       });
     });
   }
@@ -575,7 +581,6 @@ describe("in development, with short HTTP timeouts", () => {
     );
     expect(response).toMatch(/^HTTP\/1\.1 408/);
     expect(ms).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS * 0.8);
-    expect(ms).toBeLessThan(HEADERS_TIMEOUT_MS + 2_500);
   });
 
   test("a slow-body client (a mint trickled in) is cut off at the request timeout, and nothing is minted", async () => {
@@ -584,10 +589,10 @@ describe("in development, with short HTTP timeouts", () => {
     const head =
       `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n` +
       `authorization: Bearer ${bearer}\r\ncontent-length: ${body.length}\r\n\r\n`;
-    const { ms, response } = await withoutEffects(service, () => trickle(head, body));
+    const { ms, response, sent } = await withoutEffects(service, () => trickle(head, body));
     expect(response).toMatch(/^HTTP\/1\.1 408/);
     expect(ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS * 0.8);
-    expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + 2_500);
+    expect(sent).toBeLessThan(body.length); // cut off mid-body, not answered once it was all there
   });
 
   test("a normal request is unaffected by the short timeouts", async () => {
@@ -606,7 +611,7 @@ describe("in development, with short HTTP timeouts", () => {
   // Last in this block: it breaks the service's database on purpose.
   test("a real internal failure (the database closed) is masked to INTERNAL, with no stack trace", async () => {
     const bearer = await service.tokenFor("dave", ["user"]);
-    await service.store.close();
+    await service.closeDatabaseOnPurpose(); // its rows are dumped for the secret sweep first
     const result = await post(service, { query: op.ISSUE_MY, variables: { scopes: ["CHAT"] } }, { bearer });
     expect(result.body.errors).toHaveLength(1);
     expect(result.body.errors![0]).toEqual({

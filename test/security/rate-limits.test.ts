@@ -10,8 +10,9 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { loadConfig } from "../../src/config";
 import * as op from "../support/operations";
-import { redisForTests } from "../support/redis";
+import { describeWithRedis } from "../support/redis";
 import { startTestService, type TestService } from "../support/service";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 interface Sent {
   status: number;
@@ -136,9 +137,6 @@ function writePolicy(dir: string): string {
   return file;
 }
 
-const redis = redisForTests();
-// Starting services (in-memory PGlite, emulator) can be slow on a loaded machine.
-const STARTUP_MS = 120_000;
 /** A key prefix no other test (or run) uses, so that this file may count and delete its own keys. */
 const uniquePrefix = (what: string) => `test-rl-${what}-${process.pid}-${randomBytes(4).toString("hex")}`;
 
@@ -159,7 +157,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(policyDir, { recursive: true, force: true }));
 
-describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
+/** The attacks, against one store: counters in memory (`redisUrl` undefined) or in Redis. */
+function attacksWithStore(redisUrl: string | undefined) {
   // Behind a trusted proxy (loopback): X-Forwarded-For names the client, so each test picks its own
   // addresses (documentation ranges) and address budgets never leak between tests.
   let proxied: TestService | undefined;
@@ -167,40 +166,37 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   let direct: TestService | undefined;
   // A small service-wide mint budget, on a service (and counters) of its own.
   let budget: TestService | undefined;
-  let prefix = "";
-  let redisUrl: string | undefined;
+  const prefix = uniquePrefix(redisUrl ? "redis" : "memory");
 
   beforeAll(async () => {
-    if (store === "redis") {
-      redisUrl = await redis.url();
-      if (!redisUrl) return;
-    }
-    prefix = uniquePrefix(store);
     const storeEnv: Record<string, string> = redisUrl
       ? { REDIS_URL: redisUrl, RATE_LIMIT_KEY_PREFIX: prefix }
       : {};
-    proxied = await startTestService({
-      ...storeEnv,
-      TRUST_PROXY: "loopback",
-      POLICY_FILE: writePolicy(policyDir),
-      RATE_LIMIT_MINT_PER_MINUTE: "2",
-      RATE_LIMIT_MINT_PER_MINUTE_PER_ADDRESS: "4",
-      RATE_LIMIT_CREATE_PER_MINUTE: "2",
-      RATE_LIMIT_REVOKE_PER_MINUTE: "2",
-      RATE_LIMIT_DELETE_PER_MINUTE: "2",
-    });
-    direct = await startTestService({
-      ...storeEnv,
-      RATE_LIMIT_KEY_PREFIX: `${prefix}-direct`,
-      RATE_LIMIT_CREATE_PER_MINUTE_PER_ADDRESS: "3",
-    });
-    budget = await startTestService({
-      ...storeEnv,
-      RATE_LIMIT_KEY_PREFIX: `${prefix}-budget`,
-      RATE_LIMIT_MINT_PER_MINUTE: "10",
-      ACS_QUOTA_MINT_PER_30S: "3",
-    });
-  }, STARTUP_MS);
+    // Independent services (own databases, own key prefixes): started together.
+    [proxied, direct, budget] = await Promise.all([
+      startTestService({
+        ...storeEnv,
+        TRUST_PROXY: "loopback",
+        POLICY_FILE: writePolicy(policyDir),
+        RATE_LIMIT_MINT_PER_MINUTE: "2",
+        RATE_LIMIT_MINT_PER_MINUTE_PER_ADDRESS: "4",
+        RATE_LIMIT_CREATE_PER_MINUTE: "2",
+        RATE_LIMIT_REVOKE_PER_MINUTE: "2",
+        RATE_LIMIT_DELETE_PER_MINUTE: "2",
+      }),
+      startTestService({
+        ...storeEnv,
+        RATE_LIMIT_KEY_PREFIX: `${prefix}-direct`,
+        RATE_LIMIT_CREATE_PER_MINUTE_PER_ADDRESS: "3",
+      }),
+      startTestService({
+        ...storeEnv,
+        RATE_LIMIT_KEY_PREFIX: `${prefix}-budget`,
+        RATE_LIMIT_MINT_PER_MINUTE: "10",
+        ACS_QUOTA_MINT_PER_30S: "3",
+      }),
+    ]);
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(async () => {
     await Promise.all([proxied?.stop(), direct?.stop(), budget?.stop()]);
     if (redisUrl)
@@ -208,13 +204,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
         ["", "-direct", "-budget"].map((suffix) => deleteKeys(redisUrl!, `${prefix}${suffix}`)),
       );
   });
-
-  /** Skips (with a printed line) when Redis is unreachable outside CI; CI fails in beforeAll instead. */
-  const ready = (what: string): boolean => {
-    if (store === "memory" || redisUrl) return true;
-    redis.skipped(`rate limits with the ${store} store: ${what}`);
-    return false;
-  };
 
   const mint = async (subject: string, roles: string[], forwardedFor: string, service = proxied!) =>
     send(
@@ -225,7 +214,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
     );
 
   test("per principal: one user exhausts their own limit; another user from the same address passes until the address limit", async () => {
-    if (!ready("per principal")) return;
     const address = "203.0.113.1";
     for (let i = 0; i < 2; i++) expect(outcome(await mint("pp-alice", ["user"], address))).toBe("OK");
     await expectRefused([proxied!], () => mint("pp-alice", ["user"], address), PER_PRINCIPAL);
@@ -236,7 +224,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   });
 
   test("per address: many principals from one address stop at the address limit; a refused one keeps its own budget", async () => {
-    if (!ready("per address")) return;
     const crowded = "203.0.113.2";
     for (let i = 1; i <= 4; i++) expect(outcome(await mint(`pa-${i}`, ["user"], crowded))).toBe("OK");
     await expectRefused([proxied!], () => mint("pa-5", ["user"], crowded), PER_ADDRESS);
@@ -247,7 +234,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   });
 
   test("per address: IPv6 clients count per /64, so picking another address in one's own /64 gives no fresh budget", async () => {
-    if (!ready("IPv6 /64")) return;
     for (let i = 1; i <= 4; i++)
       expect(outcome(await mint(`v6-${i}`, ["user"], `2001:db8:0:1::${i.toString(16)}`))).toBe("OK");
     await expectRefused(
@@ -264,7 +250,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
     ["several roles take the most generous (guest + vip: 3)", ["guest", "vip"], 3],
     ["a role without its own limit counts as the default (guest + user: 2)", ["guest", "user"], 2],
   ])("per role: %s", async (name, roles, limit) => {
-    if (!ready(`per role: ${name}`)) return;
     const subject = `role-${roles.join("-")}`;
     const address = `198.51.100.${roles.length * 10 + limit}`;
     for (let i = 0; i < limit; i++) expect(outcome(await mint(subject, roles, address))).toBe("OK");
@@ -273,7 +258,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   });
 
   test("create: an identity creator over its limit gets no ACS identity and no row", async () => {
-    if (!ready("create")) return;
     const token = await proxied!.tokenFor("cr-backend", ["backend"]);
     const create = (owner: string) =>
       send(proxied!, op.CREATE, { owner }, { token, forwardedFor: "192.0.2.10" });
@@ -286,7 +270,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   });
 
   test("revoke: an owner revoking over the limit makes no ACS call and the identity is not marked", async () => {
-    if (!ready("revoke")) return;
     const token = await proxied!.tokenFor("rv-owner", ["user"]);
     const options = { token, forwardedFor: "192.0.2.20" };
     const minted = await send(proxied!, op.ISSUE_MY, { scopes: ["CHAT"] }, options);
@@ -298,7 +281,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   });
 
   test("delete: an admin deleting over the limit makes no ACS call and the identity stays", async () => {
-    if (!ready("delete")) return;
     const ids: string[] = [];
     // Three identities, from two creators (each may create two per minute here).
     for (const creator of ["dl-creator-1", "dl-creator-1", "dl-creator-2"]) {
@@ -317,7 +299,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   });
 
   test("anonymous callers are limited per address, each address on its own", async () => {
-    if (!ready("anonymous")) return;
     const create = (forwardedFor: string) => send(proxied!, op.CREATE, {}, { forwardedFor });
     expect(outcome(await create("192.0.2.40"))).toBe("OK");
     const refused = await expectRefused([proxied!], () => create("192.0.2.40"), PER_PRINCIPAL);
@@ -326,7 +307,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   });
 
   test("without TRUST_PROXY a spoofed X-Forwarded-For does not give a fresh address budget", async () => {
-    if (!ready("spoofed X-Forwarded-For")) return;
     const create = async (i: number) =>
       send(
         direct!,
@@ -342,7 +322,6 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
   });
 
   test("the service-wide budget stops all callers together below ACS's quota, per 30 seconds", async () => {
-    if (!ready("service-wide budget")) return;
     const outcomes: string[] = [];
     for (let i = 1; i <= 3; i++) outcomes.push(outcome(await mint(`sw-${i}`, ["user"], "", budget!)));
     expect(outcomes).toEqual(["OK", "OK", "OK"]);
@@ -360,13 +339,16 @@ describe.each(["memory", "redis"] as const)("with the %s store", (store) => {
       }
     }
   });
-});
+}
+
+describe("with the memory store", () => attacksWithStore(undefined));
+describeWithRedis("with the redis store", (url) => attacksWithStore(url()));
 
 describe("a first mint creates the identity, so it spends both quotas, all or nothing", () => {
   let service: TestService;
   beforeAll(async () => {
     service = await startTestService({ RATE_LIMIT_MINT_PER_MINUTE: "5", RATE_LIMIT_CREATE_PER_MINUTE: "1" });
-  }, STARTUP_MS);
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(() => service?.stop());
 
   test("a mint that would create over the create limit is refused, and its mint point is given back", async () => {
@@ -383,16 +365,12 @@ describe("a first mint creates the identity, so it spends both quotas, all or no
   });
 });
 
-describe("two replicas sharing one Redis", () => {
+describeWithRedis("two replicas sharing one Redis", (redisUrl) => {
   let replicas: TestService[] = [];
-  let prefix = "";
-  let url: string | undefined;
+  const prefix = uniquePrefix("replicas");
   beforeAll(async () => {
-    url = await redis.url();
-    if (!url) return;
-    prefix = uniquePrefix("replicas");
     const env = {
-      REDIS_URL: url,
+      REDIS_URL: redisUrl(),
       RATE_LIMIT_KEY_PREFIX: prefix,
       TRUST_PROXY: "loopback",
       RATE_LIMIT_MINT_PER_MINUTE: "3",
@@ -400,14 +378,13 @@ describe("two replicas sharing one Redis", () => {
       RATE_LIMIT_CREATE_PER_MINUTE: "10",
       ACS_QUOTA_REVOKE_PER_30S: "3",
     };
-    replicas = [await startTestService(env), await startTestService(env)];
-  }, STARTUP_MS);
+    replicas = await Promise.all([startTestService(env), startTestService(env)]);
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(async () => {
     await Promise.all(replicas.map((r) => r.stop()));
-    if (url) await deleteKeys(url, prefix);
+    await deleteKeys(redisUrl(), prefix);
   });
 
-  const both = () => (url ? true : (redis.skipped("two replicas sharing one Redis"), false));
   const mintOn = async (i: number, subject: string, address: string) =>
     send(
       replicas[i % 2],
@@ -420,7 +397,6 @@ describe("two replicas sharing one Redis", () => {
     );
 
   test("one principal alternating between replicas gets one per-principal limit", async () => {
-    if (!both()) return;
     const outcomes: string[] = [];
     for (let i = 0; i < 3; i++) outcomes.push(outcome(await mintOn(i, "rep-alice", "203.0.113.50")));
     expect(outcomes).toEqual(["OK", "OK", "OK"]);
@@ -429,13 +405,11 @@ describe("two replicas sharing one Redis", () => {
   });
 
   test("many principals from one address alternating between replicas get one per-address limit", async () => {
-    if (!both()) return;
     for (let i = 0; i < 5; i++) expect(outcome(await mintOn(i, `rep-crowd-${i}`, "203.0.113.51"))).toBe("OK");
     await expectRefused(replicas, () => mintOn(5, "rep-crowd-5", "203.0.113.51"), PER_ADDRESS);
   });
 
   test("the service-wide budget is one for all replicas", async () => {
-    if (!both()) return;
     // Each replica here has a database of its own (they share only Redis), so each owner's identity
     // lives on one replica: owner i revokes on replica i % 2. 3 revokes per 30 s in all.
     const ids: string[] = [];
@@ -467,7 +441,7 @@ describe("when Redis is unreachable", () => {
       REDIS_URL: "redis://127.0.0.1:1",
       RATE_LIMIT_KEY_PREFIX: uniquePrefix("down"),
     });
-  }, STARTUP_MS);
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(() => service?.stop());
 
   test("mutations fail closed, fast, with a message that says so: no ACS call, no row", async () => {
@@ -493,7 +467,7 @@ describe("ACS throttling", () => {
   let service: TestService;
   beforeAll(async () => {
     service = await startTestService({});
-  }, STARTUP_MS);
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(() => service?.stop());
 
   test("ACS_THROTTLED also carries the Retry-After header", async () => {

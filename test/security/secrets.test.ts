@@ -8,6 +8,10 @@ import { SWEEP_DIR_ENV } from "../support/secret-sweep";
 import { failureReport, scanSweep, serviceLabels, type SweepFloors } from "../support/secret-sweep-scan";
 import { startTestService } from "../support/service";
 import * as op from "../support/operations";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
 
 const acsToken = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ skypeid: "acs:1", scp: 1792 })).toString("base64url")}.${"A1b2C3d4".repeat(40)}`;
 const bearer = `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(JSON.stringify({ sub: "alice", roles: ["user"] })).toString("base64url")}.${"Zz9Yy8Xx".repeat(10)}`;

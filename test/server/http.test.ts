@@ -1,6 +1,7 @@
 // The HTTP surface: CORS allowlist and CSRF prevention, landing pages, health, metrics, request ids.
 import { preflight as preflightFrom } from "../support/graphql-client";
 import { startProductionTestService, startTestService, type TestService } from "../support/service";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 const APP_ORIGIN = "http://app.example.test:5173";
 
@@ -8,7 +9,7 @@ describe("in development", () => {
   let service: TestService;
   beforeAll(async () => {
     service = await startTestService({ CORS_ORIGINS: APP_ORIGIN });
-  });
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(() => service?.stop());
 
   const preflight = (origin: string) => preflightFrom(service.graphqlUrl, origin);
@@ -85,7 +86,7 @@ describe("in production", () => {
   let service: TestService;
   beforeAll(async () => {
     service = await startProductionTestService();
-  });
+  }, SERVICE_START_TIMEOUT_MS);
   afterAll(() => service?.stop());
 
   test("there is no Sandbox, no introspection, and no development tokens", async () => {

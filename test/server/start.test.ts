@@ -8,6 +8,10 @@ import { builtFile } from "../support/build";
 import { openStore } from "../../src/store";
 import { stopGracefully, waitForLine } from "../support/child-process";
 import { captureProcess, devIssuerPrivateKey, recordSecret } from "../support/secret-sweep";
+import { BUILD_TIMEOUT_MS, SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+
+// Tests here may build the project first (builtFile), then start the built commands.
+jest.setTimeout(BUILD_TIMEOUT_MS + SERVICE_START_TIMEOUT_MS);
 
 test("npm start serves the API on the embedded default, and npm run token mints a working bearer token", async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "npm-start-"));
@@ -27,8 +31,9 @@ test("npm start serves the API on the embedded default, and npm run token mints 
   const capture = captureProcess(child, "npm start (test/server/start.test.ts)");
   try {
     const lines: string[] = [];
-    const [, url] = await waitForLine(child, /ready: (http:\/\/\S+\/graphql)/, lines);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the rest of the banner
+    // The banner's last line (printed at once with the rest): then the whole banner is in `lines`.
+    await waitForLine(child, /^\s+token:\s+npm run token/, lines);
+    const [, url] = /ready: (http:\/\/\S+\/graphql)/.exec(lines.join("\n")) ?? [];
     expect(lines.join("\n")).toMatch(/embedded ACS emulator at http:\/\/127\.0\.0\.1:\d+\//);
     expect(lines.join("\n")).toContain(path.join(dataDir, "db"));
     expect(lines.join("\n")).toContain("npm run token -- --sub alice --roles user");
@@ -67,7 +72,7 @@ test("npm start serves the API on the embedded default, and npm run token mints 
     child.kill("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });
   }
-}, 120_000);
+});
 
 test("a bad setting stops start-up with a message naming it", () => {
   const result = spawnSync(process.execPath, [builtFile("src/main.js")], {

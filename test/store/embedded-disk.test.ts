@@ -7,6 +7,10 @@ import os from "node:os";
 import path from "node:path";
 import { openStore } from "../../src/store";
 import { newIdentity } from "../support/store-contract";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
 
 let root: string;
 let dir: string;
@@ -55,4 +59,4 @@ test("data written before close is there after reopening, and migrations run onc
   } finally {
     await second.close();
   }
-}, 60_000);
+});

@@ -5,11 +5,12 @@ import { openStore, type Store } from "../../src/store";
 import { IN_MEMORY } from "../../src/store/connect";
 import { SqlIdentityStore } from "../../src/store/identity-store";
 import { deferred, newIdentity, ownerName, sleep, storeContract, within } from "../support/store-contract";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let store: Store;
 beforeAll(async () => {
   store = await openStore({ kind: "embedded", dir: IN_MEMORY });
-}, 60_000);
+}, SERVICE_START_TIMEOUT_MS);
 afterAll(() => store?.close());
 
 describe("embedded database (PGlite in memory)", () => {

@@ -7,6 +7,10 @@ import { openStore, type Store } from "../../src/store";
 import { SqlIdentityStore } from "../../src/store/identity-store";
 import { describeWithPostgres } from "../support/postgres";
 import { deferred, newIdentity, ownerName, sleep, storeContract } from "../support/store-contract";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
 
 describeWithPostgres(
   "PostgreSQL",
@@ -14,7 +18,7 @@ describeWithPostgres(
     let store: Store;
     beforeAll(async () => {
       store = await openStore({ kind: "postgres", url: database().url, poolSize: 5 });
-    });
+    }, SERVICE_START_TIMEOUT_MS);
     afterAll(() => store?.close());
 
     storeContract(() => store);
@@ -82,7 +86,7 @@ describeWithPostgres(
           [0, 1, 2].map(() => openStore({ kind: "postgres", url: database().url, poolSize: 10 })),
         )),
       );
-    });
+    }, SERVICE_START_TIMEOUT_MS);
     afterAll(() => Promise.all(replicas.map((replica) => replica.close())));
 
     test("migrating at once, they ran each migration once", async () => {

@@ -8,6 +8,10 @@ import { migrate } from "../../src/store/connect";
 import type { Database } from "../../src/store/database";
 import { SqlIdentityStore } from "../../src/store/identity-store";
 import { migrationProvider, migrations } from "../../src/store/migrations";
+import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
+
+// Tests here start services (or emulators, or child processes) of their own.
+jest.setTimeout(SERVICE_START_TIMEOUT_MS);
 
 test("a database from the first release is migrated with its identities and audit events intact", async () => {
   const db = new Kysely<Database>({ dialect: new PGliteDialect(await PGlite.create()) });
@@ -65,4 +69,4 @@ test("a database from the first release is migrated with its identities and audi
   } finally {
     await db.destroy();
   }
-}, 60_000);
+});

@@ -1,71 +1,72 @@
-// Redis for tests: with CI=true an unreachable Redis fails the suite; elsewhere the test says it skipped.
-import { Redis } from "ioredis";
+// Redis for tests: with CI=true an unreachable Redis fails the suite; elsewhere the tests that need it
+// are skipped, visibly: jest counts them as skipped and a "SKIPPED (no Redis ...)" line names them
+// (repeated after the run's summary by skip-reporter.js).
+//
+//   describeWithRedis("my feature", (url) => {               // jest reports these as skipped
+//     test("...", async () => { new Redis(url()) });          // when Redis is unreachable
+//   });
 import { spawnSync } from "node:child_process";
 
-const DEFAULT_URL = process.env.REDIS_URL_TEST ?? "redis://127.0.0.1:6379/15";
+export const REDIS_TEST_URL = process.env.REDIS_URL_TEST ?? "redis://127.0.0.1:6379/15";
 
-export function redisForTests() {
-  let reachable: boolean | undefined;
-  return {
-    /** The URL to use, or undefined when Redis is unreachable outside CI. */
-    async url(): Promise<string | undefined> {
-      if (reachable === undefined) {
-        const client = new Redis(DEFAULT_URL, {
-          lazyConnect: true,
-          maxRetriesPerRequest: 0,
-          connectTimeout: 1000,
-        });
-        client.on("error", () => undefined);
-        try {
-          await client.connect();
-          await client.ping();
-          reachable = true;
-        } catch {
-          reachable = false;
-        } finally {
-          client.disconnect();
-        }
-      }
-      if (!reachable && process.env.CI === "true")
-        throw new Error(`Redis is required in CI but ${DEFAULT_URL} is unreachable`);
-      return reachable ? DEFAULT_URL : undefined;
-    },
-    skipped(what: string) {
-      console.warn(`SKIPPED (no Redis at ${DEFAULT_URL}): ${what}`);
-    },
-  };
+const inCi = () => process.env.CI === "true";
+
+/** The URL without its password, for messages. */
+function shown(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(an unparsable REDIS_URL_TEST)";
+  }
 }
 
-let probedRedis: boolean | undefined;
+let probed: { reachable: boolean; reason: string } | undefined;
 
 /**
- * Whether the test Redis answers, checked once per test file and synchronously (in a child process), so
- * a file can choose between `describe` and `describe.skip`. Throws when unreachable and CI=true.
+ * Whether Redis answers PING, checked once per test file, synchronously (in a child process) so that
+ * it can decide between `describe` and `describe.skip`. Throws when unreachable and CI=true.
  */
 export function redisReachable(): boolean {
-  if (probedRedis === undefined) {
+  if (!probed) {
     const script = `
       const { Redis } = require(${JSON.stringify(require.resolve("ioredis"))});
-      const client = new Redis(process.argv[1], { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000 });
+      const client = new Redis(process.argv[1], { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000 });
       client.on("error", () => undefined);
-      client.connect().then(() => client.ping()).then(() => process.exit(0), () => process.exit(1));`;
-    const result = spawnSync(process.execPath, ["-e", script, DEFAULT_URL], {
+      client.connect().then(() => client.ping()).then(
+        () => { client.disconnect(); process.exit(0); },
+        (error) => { process.stderr.write(String((error && error.message) || error)); process.exit(1); });`;
+    const result = spawnSync(process.execPath, ["-e", script, REDIS_TEST_URL], {
+      encoding: "utf8",
       timeout: 10_000,
       env: { ...process.env, NODE_OPTIONS: "" },
     });
-    probedRedis = result.status === 0;
+    probed =
+      result.status === 0
+        ? { reachable: true, reason: "" }
+        : { reachable: false, reason: result.stderr.trim() || result.error?.message || "no answer" };
   }
-  if (!probedRedis && process.env.CI === "true")
-    throw new Error(`Redis is required in CI but ${DEFAULT_URL} is unreachable`);
-  return probedRedis;
+  if (!probed.reachable && inCi())
+    throw new Error(`Redis is required in CI but ${shown(REDIS_TEST_URL)} is unreachable: ${probed.reason}`);
+  return probed.reachable;
 }
 
-/** `describe` when Redis answers; otherwise `describe.skip`, saying so (and failing when CI=true). */
-export function describeWithRedis(title: string, body: (url: string) => void): void {
+export function logRedisSkipped(what: string): void {
+  console.warn(`SKIPPED (no Redis at ${shown(REDIS_TEST_URL)}: ${probed?.reason ?? "unreachable"}): ${what}`);
+}
+
+/**
+ * A `describe` that needs Redis. When Redis is unreachable: outside CI the block is `describe.skip`
+ * (jest counts its tests as skipped) and a message says so; with CI=true defining the block throws,
+ * failing the file. Share the database with other runs: use a key prefix of your own and delete
+ * only your keys.
+ */
+export function describeWithRedis(title: string, body: (url: () => string) => void): void {
   if (!redisReachable()) {
-    console.warn(`SKIPPED (no Redis at ${DEFAULT_URL}): ${title}`);
-    describe.skip(title, () => body(DEFAULT_URL));
+    logRedisSkipped(title);
+    describe.skip(title, () => body(() => undefined as never));
     return;
   }
-  describe(title, () => body(DEFAULT_URL));
+  describe(title, () => body(() => REDIS_TEST_URL));
 }

@@ -1,5 +1,6 @@
 // Starts the whole service over HTTP for end-to-end tests: in-process emulator, embedded database
-// in memory (or the database given), development bearer tokens. Under jest every service also feeds
+// (a copy of the run's migrated template in the service's own data folder, see database-template.ts;
+// or the database given), development bearer tokens. Under jest every service also feeds
 // the whole-suite secret sweep (secret-sweep.ts): trace logs to a file, the secrets it holds and
 // issues recorded, its database dumped on stop.
 import "reflect-metadata";
@@ -11,6 +12,7 @@ import { startService, type RunningService } from "../../src/server/start-servic
 import { createLogger, type Logger } from "../../src/server/logger";
 import { graphqlClient, type TestClient } from "./graphql-client";
 import { startJwksServer } from "./jwks-server";
+import { embeddedDatabaseFor } from "./database-template";
 import { accessKeyOf, captureService, devIssuerPrivateKey, recordSecret, urlPassword } from "./secret-sweep";
 
 export interface TestService extends RunningService {
@@ -18,6 +20,11 @@ export interface TestService extends RunningService {
   tokenFor(subject: string, roles: string[], ttlSeconds?: number): Promise<string>;
   as(subject: string, roles: string[]): Promise<TestClient>;
   anonymous(): TestClient;
+  /**
+   * Closes the service's database while the service keeps running, to test how failures look. Its rows
+   * are dumped for the secret sweep first (a closed database cannot be dumped at stop).
+   */
+  closeDatabaseOnPurpose(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -26,8 +33,20 @@ export async function startTestService(
   options: { database?: AppConfig["database"]; dataDir?: string; logger?: Logger } = {},
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "acs-identity-graph-"));
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
-  config.database = options.database ?? { kind: "embedded", dir: "memory://" };
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "silent",
+    // The emulator runs in the test's own process: on a busy machine 50 parallel mints have waited
+    // more than the 10 s default for it. Tests of the ACS timeout itself set their own.
+    ACS_TIMEOUT_MS: "60000",
+    ...env,
+  });
+  config.database = options.database ?? {
+    kind: "embedded",
+    dir: (await embeddedDatabaseFor(dataDir)) ?? "memory://",
+  };
   const capture = captureService(options.logger);
   let service: RunningService;
   try {
@@ -46,6 +65,7 @@ export async function startTestService(
     return token;
   };
   let stopping: Promise<void> | undefined;
+  let databaseClosed = false;
   return {
     ...service,
     config,
@@ -54,9 +74,15 @@ export async function startTestService(
       return graphqlClient(service.graphqlUrl, await tokenFor(subject, roles));
     },
     anonymous: () => graphqlClient(service.graphqlUrl),
+    async closeDatabaseOnPurpose() {
+      if (databaseClosed) return;
+      databaseClosed = true;
+      await capture?.dumpDatabase(service.store.db);
+      await service.store.close();
+    },
     stop: () =>
       (stopping ??= (async () => {
-        await capture?.dumpDatabase(service.store.db);
+        if (!databaseClosed) await capture?.dumpDatabase(service.store.db);
         try {
           await service.close();
         } finally {

@@ -83,13 +83,14 @@ function invalidationContract(make: () => Promise<ClosableTokenCache>) {
 describe("in memory", () =>
   invalidationContract(async () => createTokenCache({ keys: [key()], redisUrl: undefined, keyPrefix: "t" })));
 
-describeWithRedis("in Redis", (url) => {
+describeWithRedis("in Redis", (redisUrl) => {
+  const url = () => redisUrl();
   const prefix = `token-cache-test-${randomBytes(4).toString("hex")}`;
-  invalidationContract(async () => createTokenCache({ keys: [key()], redisUrl: url, keyPrefix: prefix }));
+  invalidationContract(async () => createTokenCache({ keys: [key()], redisUrl: url(), keyPrefix: prefix }));
 
   test("what Redis holds is sealed: the token is nowhere in it", async () => {
-    const cache = createTokenCache({ keys: [key()], redisUrl: url, keyPrefix: prefix });
-    const redis = new Redis(url);
+    const cache = createTokenCache({ keys: [key()], redisUrl: url(), keyPrefix: prefix });
+    const redis = new Redis(url());
     const id = `${ID}-sealed`;
     try {
       await cache.put(id, "chat|60", kept());
@@ -106,7 +107,7 @@ describeWithRedis("in Redis", (url) => {
   test("replicas share kept tokens and invalidations", async () => {
     const shared = [key()];
     const [a, b] = [0, 1].map(() =>
-      createTokenCache({ keys: shared, redisUrl: url, keyPrefix: `${prefix}-r` }),
+      createTokenCache({ keys: shared, redisUrl: url(), keyPrefix: `${prefix}-r` }),
     );
     try {
       await a.put(ID, "chat|60", kept(at(-1000)));
