@@ -17,7 +17,14 @@ import type {
   RateLimiter,
 } from "./ports";
 import { IdentityProvisioner, type MintedToken } from "./provisioning";
-import { assertCursor, assertIdentityId, assertOwner, assertPageSize } from "./validation";
+import {
+  assertCursor,
+  assertIdentityId,
+  assertOwner,
+  assertPageSize,
+  isIdentityId,
+  isSubject,
+} from "./validation";
 
 export type { DeniedAttempt } from "./audit-trail";
 export type { MintedToken } from "./provisioning";
@@ -222,14 +229,16 @@ export class IdentityService {
   async identitiesOfOwners(caller: Caller, owners: readonly string[]): Promise<Map<string, IdentityRecord>> {
     requireSubject(caller);
     const readAll = caller.effective.permissions.has("identity:read");
-    const visible = readAll ? owners : owners.filter((owner) => owner === caller.subject);
+    // Only valid subjects reach the store: the driver would turn an unpaired surrogate into U+FFFD.
+    const valid = owners.filter(isSubject);
+    const visible = readAll ? valid : valid.filter((owner) => owner === caller.subject);
     return visible.length ? this.store.findActiveByOwners(visible) : new Map();
   }
 
   /** Batch lookup for federation `_entities`: identities the caller may read. */
   async identitiesByIds(caller: Caller, ids: readonly string[]): Promise<Map<string, IdentityRecord>> {
     requireSubject(caller);
-    const found = await this.store.findByIds(ids);
+    const found = await this.store.findByIds(ids.filter(isIdentityId));
     if (caller.effective.permissions.has("identity:read")) return found;
     return new Map([...found].filter(([, record]) => owns(caller, record)));
   }

@@ -10,3 +10,4 @@ export {
   type MintedToken,
   type IdentityServiceDeps,
 } from "./identity-service";
+export { assertIdentityId, assertOwner, isIdentityId, isSubject, subjectProblem } from "./validation";

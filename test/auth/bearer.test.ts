@@ -162,7 +162,10 @@ test("AUTH_ISSUER with AUTH_JWKS_URL pins the issuer without discovery", async (
 
 test.each([
   ["roles", { roles: ["a", "b"] }, ["a", "b"]],
-  ["roles", { roles: "a b,c" }, ["a", "b", "c"]],
+  // A string is split on ASCII spaces only, as OAuth's `scope` is: commas and other spaces are kept.
+  ["roles", { roles: "a  b,c" }, ["a", "b,c"]],
+  ["roles", { roles: "guest\u3000admin" }, ["guest\u3000admin"]],
+  ["roles", { roles: "guest\tadmin" }, ["guest\tadmin"]],
   ["realm_access.roles", { realm_access: { roles: ["admin"] } }, ["admin"]],
   ["https://example.com/roles", { "https://example.com/roles": ["guest"] }, ["guest"]],
   ["roles", {}, []],
