@@ -18,6 +18,7 @@ import { healthRoutes } from "./health";
 import { createHttpServer } from "./http-server";
 import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
+import { makeDataDirPrivate } from "./private-data-dir";
 import { maxTokensMiddleware } from "./query-limits";
 import { requestId } from "./request-id";
 
@@ -49,6 +50,15 @@ export async function startService(
   };
   try {
     const policy = loadPolicy(config.policyFile);
+    // The data folder is private to the service's user, or the service does not start (see the module).
+    const usesDataDir =
+      config.acs.kind === "emulator" || config.database.kind === "embedded" || config.auth.devTokens;
+    const securePrivateData = () => {
+      if (!usesDataDir) return;
+      const { tightened } = makeDataDirPrivate(config.dataDir);
+      if (tightened) logger.warn({ dataDir: config.dataDir, tightened }, "made the data folder private");
+    };
+    securePrivateData();
 
     let emulator: RunningEmulator | undefined;
     if (config.acs.kind === "emulator") {
@@ -71,6 +81,8 @@ export async function startService(
 
     const store = await openStore(config.database);
     cleanups.push(["database", () => store.close()]);
+    // Again, for the files PGlite has just created (it gives them mode 0666 whatever the umask).
+    securePrivateData();
     const limiter = createRateLimiter(config, logger);
     cleanups.push(["rate limiter", () => limiter.close()]);
 

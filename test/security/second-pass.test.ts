@@ -1,6 +1,9 @@
 // The second security pass (issue 11), end to end over HTTP against the real service: subjects that
 // could not be stored exactly, denial floods, caller kinds and request ids in the audit trail, roles
 // claims, malformed input, error responses' caching and body-parser messages.
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import * as op from "../support/operations";
 import { describeWithPostgres } from "../support/postgres";
 import { startTestService, type TestService } from "../support/service";
@@ -114,4 +117,86 @@ const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on 
 subjectSuite("embedded database", () => undefined);
 describeWithPostgres("on PostgreSQL", (database) => {
   subjectSuite("PostgreSQL", () => ({ kind: "postgres", url: database().url, poolSize: 4 }));
+});
+
+/** Every entry under `dir` (itself included) whose mode lets group or others in, as "mode path". */
+function openToOthers(dir: string): string[] {
+  const found: string[] = [];
+  const visit = (entry: string) => {
+    const stats = lstatSync(entry);
+    if (stats.isSymbolicLink()) return;
+    if (stats.mode & 0o077) found.push(`${(stats.mode & 0o777).toString(8)} ${entry}`);
+    if (stats.isDirectory()) for (const name of readdirSync(entry)) visit(path.join(entry, name));
+  };
+  visit(dir);
+  return found;
+}
+
+describe("the data folder is private to the service's user", () => {
+  const posix = typeof process.getuid === "function";
+  const made: string[] = [];
+  const existingDataDir = () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "second-pass-data-"));
+    made.push(dir);
+    chmodSync(dir, 0o755); // as `mkdir` leaves it with the usual umask
+    return dir;
+  };
+  afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  (posix ? test : test.skip)(
+    "an existing DATA_DIR, its embedded database and the signing key end up 0700/0600, before and after the database wrote its files",
+    async () => {
+      const dataDir = existingDataDir();
+      mkdirSync(path.join(dataDir, "emulator"), { mode: 0o777 });
+      chmodSync(path.join(dataDir, "emulator"), 0o777);
+      writeFileSync(path.join(dataDir, "emulator", "left-over.json"), "{}", { mode: 0o666 });
+      chmodSync(path.join(dataDir, "emulator", "left-over.json"), 0o666);
+      const service = await startTestService(
+        {},
+        { dataDir, database: { kind: "embedded", dir: path.join(dataDir, "db") } },
+      );
+      try {
+        expect(openToOthers(dataDir)).toEqual([]);
+        expect(readdirSync(path.join(dataDir, "db")).length).toBeGreaterThan(10); // PGlite's files are there
+        expect(lstatSync(path.join(dataDir, "dev-issuer.json")).mode & 0o777).toBe(0o600);
+      } finally {
+        await service.stop();
+      }
+      // A second start over the same folder (PGlite reopening it) leaves it private as well.
+      const again = await startTestService(
+        {},
+        { dataDir, database: { kind: "embedded", dir: path.join(dataDir, "db") } },
+      );
+      await again.stop();
+      expect(openToOthers(dataDir)).toEqual([]);
+    },
+    120_000,
+  );
+
+  (posix ? test : test.skip)(
+    "a signing key that others could read refuses the start and says what to do",
+    async () => {
+      const dataDir = existingDataDir();
+      const first = await startTestService({}, { dataDir });
+      await first.stop();
+      chmodSync(path.join(dataDir, "dev-issuer.json"), 0o644);
+      await expect(startTestService({}, { dataDir })).rejects.toThrow(
+        /dev-issuer\.json \(the development token issuer's signing key\) has mode 0644.*Delete it/,
+      );
+    },
+    60_000,
+  );
+
+  (posix && process.getuid!() === 0 ? test : test.skip)(
+    "an entry that belongs to another user refuses the start, naming it",
+    async () => {
+      const dataDir = existingDataDir();
+      writeFileSync(path.join(dataDir, "planted"), "");
+      chownSync(path.join(dataDir, "planted"), 65534, 65534);
+      await expect(startTestService({}, { dataDir })).rejects.toThrow(
+        /planted belongs to user 65534, not to the service's user/,
+      );
+    },
+    60_000,
+  );
 });
