@@ -28,6 +28,8 @@ const BUCKET_DEFAULTS: Record<RateBucket, { perMinute: number; perAddress: numbe
   create: { perMinute: 20, perAddress: 60 },
   revoke: { perMinute: 20, perAddress: 60 },
   delete: { perMinute: 20, perAddress: 60 },
+  // Refusals a signed-in caller may cause (each an audit write): honest clients cause a few at most.
+  denial: { perMinute: 30, perAddress: 120 },
 };
 const bucketSetting = {
   perMinute: (bucket: RateBucket) => `RATE_LIMIT_${bucket.toUpperCase()}_PER_MINUTE`,
@@ -100,6 +102,9 @@ const EnvSchema = z.object({
 
   ...bucketSettings,
   // Namespaces the rate-limit keys in a shared Redis (e.g. staging and production on one server).
+  // Identical denials within this window are one audit event with a count; 0: one event each (the
+  // denial budget still bounds them).
+  AUDIT_DENIAL_WINDOW_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   RATE_LIMIT_KEY_PREFIX: z
     .string()
     .regex(/^[\w.:-]{1,64}$/, "use up to 64 letters, digits and _ . : -")
@@ -173,6 +178,8 @@ export interface AppConfig {
   rateLimitsPerAddress: Record<RateBucket, number>;
   /** For the whole service (all replicas sharing Redis), per 30 seconds: below ACS's own quotas. */
   acsQuota: Record<RateBucket, number>;
+  /** Identical denials within this many seconds are one audit event with a count. */
+  auditDenialWindowSeconds: number;
   /** Namespace of the rate-limit counters (Redis keys). */
   rateLimitKeyPrefix: string;
   http: {
@@ -288,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimitsPerAddress: perBucket(e, bucketSetting.perAddress),
     acsQuota: perBucket(e, bucketSetting.acsQuota),
     rateLimitKeyPrefix: e.RATE_LIMIT_KEY_PREFIX,
+    auditDenialWindowSeconds: e.AUDIT_DENIAL_WINDOW_SECONDS,
     http: {
       corsOrigins: e.CORS_ORIGINS,
       corsAllowStudio: e.CORS_ALLOW_STUDIO ?? !isProduction,

@@ -35,6 +35,8 @@ export interface IdentityServiceDeps {
   audit: AuditLog;
   limiter: RateLimiter;
   now?: () => Date;
+  /** Identical denials within this window are one audit event with a count (default 60 s). */
+  denialWindowMs?: number;
 }
 
 /**
@@ -56,7 +58,10 @@ export class IdentityService {
     this.acs = deps.acs;
     this.limiter = deps.limiter;
     this.auditLog = deps.audit;
-    this.trail = new AuditTrail(deps.audit);
+    this.trail = new AuditTrail(deps.audit, {
+      limiter: deps.limiter,
+      denialWindowMs: deps.denialWindowMs,
+    });
     this.provisioner = new IdentityProvisioner(deps.acs, deps.store, this.now);
   }
 
@@ -241,6 +246,11 @@ export class IdentityService {
     const found = await this.store.findByIds(ids.filter(isIdentityId));
     if (caller.effective.permissions.has("identity:read")) return found;
     return new Map([...found].filter(([, record]) => owns(caller, record)));
+  }
+
+  /** Adds the repeats of aggregated denials to their events; before the database closes. */
+  flushAudit(): Promise<void> {
+    return this.trail.flush();
   }
 
   /** Records a refusal made outside the core (the schema's guard) in the audit trail. */

@@ -44,6 +44,7 @@ export function createContextFactory(deps: ContextDeps) {
       subject: principal.subject,
       effective,
       requestId: res.locals.requestId,
+      clientRequestId: res.locals.clientRequestId ?? null,
       clientAddress: req.ip ?? null,
     };
     return {

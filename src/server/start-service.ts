@@ -88,7 +88,14 @@ export async function startService(
 
     const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
     const verifier = createBearerVerifier(config.auth, devIssuer);
-    const identities = new IdentityService({ acs, store: store.identities, audit: store.audit, limiter });
+    const identities = new IdentityService({
+      acs,
+      store: store.identities,
+      audit: store.audit,
+      limiter,
+      denialWindowMs: config.auditDenialWindowSeconds * 1000,
+    });
+    cleanups.push(["audit trail", () => identities.flushAudit()]);
     const metrics = createMetrics();
 
     const { app, httpServer } = createHttpServer(config);

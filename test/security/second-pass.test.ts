@@ -1,7 +1,17 @@
 // The second security pass (issue 11), end to end over HTTP against the real service: subjects that
 // could not be stored exactly, denial floods, caller kinds and request ids in the audit trail, roles
 // claims, malformed input, error responses' caching and body-parser messages.
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { sql } from "kysely";
 import os from "node:os";
 import path from "node:path";
 import * as op from "../support/operations";
@@ -71,11 +81,9 @@ function subjectSuite(label: string, database: () => TestService["config"]["data
         scopes: ["CHAT"],
       });
       expect([first.status, second.status]).toEqual([401, 401]);
-      const { rows } = await (
-        await import("kysely")
-      ).sql<{ n: number }>`select count(*)::int as n from identities where owner like 'mallory%'`.execute(
-        service.store.db,
-      );
+      const { rows } = await sql<{
+        n: number;
+      }>`select count(*)::int as n from identities where owner like 'mallory%'`.execute(service.store.db);
       expect(rows[0].n).toBe(0);
     });
 
@@ -85,17 +93,18 @@ function subjectSuite(label: string, database: () => TestService["config"]["data
         const admin = await service.tokenFor("second-pass-admin", ["admin"]);
         const create = await post(service, admin, op.CREATE, { owner: subject });
         expect(codes(create)).toEqual(["BAD_USER_INPUT"]);
-        const withToken = await post(service, admin, op.CREATE_WITH_TOKEN, { owner: subject, scopes: ["CHAT"] });
+        const withToken = await post(service, admin, op.CREATE_WITH_TOKEN, {
+          owner: subject,
+          scopes: ["CHAT"],
+        });
         expect(codes(withToken)).toEqual(["BAD_USER_INPUT"]);
         const forUser = await post(service, admin, op.ISSUE_FOR_USER, { userId: subject, scopes: ["CHAT"] });
         expect(codes(forUser)).toEqual(["BAD_USER_INPUT"]);
         const entities = await post(service, admin, ENTITIES, { r: [{ __typename: "User", id: subject }] });
         expect(codes(entities)).toEqual(["BAD_USER_INPUT"]);
-        const { rows } = await (
-          await import("kysely")
-        ).sql<{ n: number }>`select count(*)::int as n from identities where owner like 'alice%' or owner like 'ali%'`.execute(
-          service.store.db,
-        );
+        const { rows } = await sql<{
+          n: number;
+        }>`select count(*)::int as n from identities where owner like 'ali%'`.execute(service.store.db);
         expect(rows[0].n).toBe(0);
       },
     );
@@ -199,4 +208,106 @@ describe("the data folder is private to the service's user", () => {
     },
     60_000,
   );
+});
+
+describe("the audit trail: denial budget and aggregation, caller kinds, our own request ids", () => {
+  let service: TestService;
+  let aliceIdentity: string;
+  beforeAll(async () => {
+    service = await startTestService({ AUDIT_DENIAL_WINDOW_SECONDS: "2" });
+    const alice = await post(service, await service.tokenFor("alice", ["user"]), op.ISSUE_MY, {
+      scopes: ["CHAT"],
+    });
+    aliceIdentity = alice.body.data!.issueMyAccessToken.identity.id;
+  }, 60_000);
+  afterAll(() => service?.stop());
+
+  const rowsOf = async (actor: string) =>
+    (
+      await sql<{
+        error_code: string;
+        count: number;
+        caller_kind: string;
+      }>`select error_code, count, caller_kind from audit_events where actor = ${actor} order by at`.execute(
+        service.store.db,
+      )
+    ).rows;
+
+  test("a guest's flood of aliased reads of someone else's identity is budgeted and aggregated", async () => {
+    // Five aliases (the root-field limit) per request, twenty requests: 100 denied reads.
+    const FLOOD = `query($id: ID!) { a: communicationIdentity(id: $id) { id } b: communicationIdentity(id: $id) { id } c: communicationIdentity(id: $id) { id } d: communicationIdentity(id: $id) { id } e: communicationIdentity(id: $id) { id } }`;
+    const guest = await service.tokenFor("flooding-guest", ["guest"]);
+    const answers: Answer[] = [];
+    for (let i = 0; i < 20; i += 1) answers.push(await post(service, guest, FLOOD, { id: aliceIdentity }));
+    const allCodes = answers.flatMap(codes);
+    // The budget (30 denials a minute by default) answers the rest RATE_LIMITED, with a retry hint.
+    expect(allCodes.filter((code) => code === "RATE_LIMITED")).toHaveLength(70);
+    expect(answers.at(-1)!.body.errors![0].extensions.retryAfterSeconds).toBeGreaterThan(0);
+    // Nothing of alice's leaks either way.
+    expect(JSON.stringify(answers.map((a) => a.body.data))).not.toContain(aliceIdentity);
+
+    // A handful of events (one per kind of denial per window), whose counts add up to every attempt.
+    const settled = async () => {
+      for (;;) {
+        const rows = await rowsOf("flooding-guest");
+        if (rows.reduce((sum, row) => sum + row.count, 0) === 100) return rows;
+        await new Promise((resolve) => setTimeout(resolve, 250)); // the 2 s aggregation window closing
+      }
+    };
+    const rows = await settled();
+    expect(rows.length).toBeLessThanOrEqual(12);
+    const total = (code: string) =>
+      rows.filter((row) => row.error_code === code).reduce((sum, row) => sum + row.count, 0);
+    expect(total("FORBIDDEN")).toBe(30);
+    expect(total("RATE_LIMITED")).toBe(70);
+
+    // Alice is not affected by the guest's budget.
+    const own = await post(service, await service.tokenFor("alice", ["user"]), op.IDENTITY, {
+      id: aliceIdentity,
+    });
+    expect(own.body.data!.communicationIdentity.id).toBe(aliceIdentity);
+  }, 60_000);
+
+  test("a subject named `anonymous` is recorded as a subject, told apart from anonymous callers", async () => {
+    const impostor = await service.tokenFor("anonymous", ["guest"]);
+    await post(service, impostor, op.IDENTITY, { id: aliceIdentity });
+    const admin = await service.tokenFor("auditor", ["admin"]);
+    const audit = await post(
+      service,
+      admin,
+      `query { auditEvents(first: 10, actor: "anonymous") { nodes { actor callerKind action outcome } } }`,
+    );
+    expect(audit.body.data!.auditEvents.nodes).toEqual([
+      { actor: "anonymous", callerKind: "subject", action: "identity.read", outcome: "denied" },
+    ]);
+  });
+
+  test("the request id is always ours; the client's own id is kept beside it", async () => {
+    const chosen = "victim-request-0001";
+    const denied = await post(
+      service,
+      await service.tokenFor("request-id-guest", ["guest"]),
+      op.IDENTITY,
+      { id: aliceIdentity },
+      { "x-request-id": chosen },
+    );
+    const ours = denied.headers.get("x-request-id")!;
+    expect(ours).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    const { rows } = await sql<{
+      request_id: string;
+      client_request_id: string;
+    }>`select request_id, client_request_id from audit_events where actor = 'request-id-guest'`.execute(
+      service.store.db,
+    );
+    expect(rows).toEqual([{ request_id: ours, client_request_id: chosen }]);
+    const admin = await service.tokenFor("auditor", ["admin"]);
+    const audit = await post(
+      service,
+      admin,
+      `query { auditEvents(first: 1, actor: "request-id-guest") { nodes { requestId clientRequestId count } } }`,
+    );
+    expect(audit.body.data!.auditEvents.nodes).toEqual([
+      { requestId: ours, clientRequestId: chosen, count: 1 },
+    ]);
+  });
 });
