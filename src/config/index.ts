@@ -119,6 +119,8 @@ const EnvSchema = z.object({
   APOLLO_KEY: z.string().min(1).optional(),
   APOLLO_GRAPH_REF: z.string().min(1).optional(),
   FIELD_SUGGESTIONS: bool.optional(),
+  // A manifest of the only operations to run (trusted documents); unset: any document runs.
+  TRUSTED_DOCUMENTS_FILE: z.string().min(1).optional(),
   MAX_QUERY_DEPTH: positiveInt.default(10),
   MAX_ALIASES: positiveInt.default(15),
   MAX_ROOT_FIELDS: positiveInt.default(5),
@@ -186,6 +188,8 @@ export interface AppConfig {
     corsOrigins: string[];
     corsAllowStudio: boolean;
     introspection: boolean;
+    /** The manifest of the only operations to run (trusted documents), when set. */
+    trustedDocumentsFile: string | undefined;
     /** "Did you mean ...?" in validation errors: they reveal the schema. */
     fieldSuggestions: boolean;
     maxQueryDepth: number;
@@ -212,6 +216,60 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The rules between settings, as [setting, why] pairs. `raw` holds the set values as strings; `parsed`
+ * is there when every value parsed (the numeric rules need it).
+ */
+function crossSettingProblems(
+  raw: Record<string, string | undefined>,
+  parsed: z.infer<typeof EnvSchema> | undefined,
+): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  const isProduction = raw.NODE_ENV === "production";
+  const has = (name: string) => raw[name] !== undefined;
+  if (has("ACS_CONNECTION_STRING") && has("ACS_ENDPOINT"))
+    problems.push([
+      "ACS_ENDPOINT",
+      "set either ACS_CONNECTION_STRING or ACS_ENDPOINT (with Entra ID), not both",
+    ]);
+  if (isProduction && !has("ACS_CONNECTION_STRING") && !has("ACS_ENDPOINT"))
+    problems.push([
+      "ACS_ENDPOINT",
+      "NODE_ENV=production needs a real ACS resource, never the embedded emulator: set ACS_ENDPOINT (with Entra ID, preferred) or ACS_CONNECTION_STRING",
+    ]);
+  const realIssuer = has("AUTH_ISSUER") || has("AUTH_JWKS_URL");
+  if (isProduction && !has("AUTH_ISSUER"))
+    // JWKS alone is refused in production too (keys are often shared: only `iss` says whose token it
+    // is), so the message names the settings production needs, not one that will be refused next.
+    problems.push([
+      "AUTH_ISSUER",
+      has("AUTH_JWKS_URL")
+        ? "NODE_ENV=production with AUTH_JWKS_URL needs AUTH_ISSUER too, to pin the token issuer"
+        : "NODE_ENV=production needs a real token issuer: set AUTH_ISSUER and AUTH_AUDIENCE (AUTH_JWKS_URL only if the issuer publishes no discovery document)",
+    ]);
+  if ((realIssuer || isProduction) && !has("AUTH_AUDIENCE"))
+    problems.push([
+      "AUTH_AUDIENCE",
+      isProduction
+        ? "NODE_ENV=production needs the audience your issuer puts in tokens for this API"
+        : "is required with AUTH_ISSUER or AUTH_JWKS_URL",
+    ]);
+  if (
+    isProduction &&
+    raw.AUTH_ALLOW_DEV_TOKENS !== undefined &&
+    ["true", "1"].includes(raw.AUTH_ALLOW_DEV_TOKENS)
+  )
+    problems.push(["AUTH_ALLOW_DEV_TOKENS", "development tokens are refused when NODE_ENV=production"]);
+  if (parsed && parsed.HTTP_HEADERS_TIMEOUT_MS > parsed.HTTP_REQUEST_TIMEOUT_MS)
+    problems.push([
+      "HTTP_HEADERS_TIMEOUT_MS",
+      "must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)",
+    ]);
+  if (has("APOLLO_KEY") && !has("APOLLO_GRAPH_REF"))
+    problems.push(["APOLLO_GRAPH_REF", "is required with APOLLO_KEY"]);
+  return problems;
+}
+
 /** The audience of tokens from the development issuer. */
 export const DEV_AUDIENCE = "acs-identity-graph";
 
@@ -220,44 +278,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
   );
+  // Every problem is reported at once, so one start names everything left to fix. The rules between
+  // settings read the raw values, so they are checked even when some value did not parse.
   const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
-  }
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  for (const [setting, why] of crossSettingProblems(present, parsed.success ? parsed.data : undefined))
+    problems.push(`  ${setting}: ${why}`);
+  if (!parsed.success || problems.length)
+    throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
   const e = parsed.data;
   const isProduction = e.NODE_ENV === "production";
-  const fail = (setting: string, why: string): never => {
-    throw new ConfigError(`Invalid configuration:\n  ${setting}: ${why}`);
-  };
-
-  if (e.ACS_CONNECTION_STRING && e.ACS_ENDPOINT) {
-    fail("ACS_ENDPOINT", "set either ACS_CONNECTION_STRING or ACS_ENDPOINT (with Entra ID), not both");
-  }
   const realIssuer = Boolean(e.AUTH_ISSUER || e.AUTH_JWKS_URL);
-  if (realIssuer && !e.AUTH_AUDIENCE) {
-    fail("AUTH_AUDIENCE", "is required with AUTH_ISSUER or AUTH_JWKS_URL");
-  }
-  if (isProduction && !realIssuer) {
-    fail("AUTH_ISSUER", "NODE_ENV=production needs a real token issuer: set AUTH_ISSUER or AUTH_JWKS_URL");
-  }
-  if (isProduction && e.AUTH_ALLOW_DEV_TOKENS) {
-    fail("AUTH_ALLOW_DEV_TOKENS", "development tokens are refused when NODE_ENV=production");
-  }
-  if (isProduction && e.AUTH_JWKS_URL && !e.AUTH_ISSUER) {
-    // Keys are often shared (one JWKS for every tenant of a provider): only `iss` says whose token it is.
-    fail(
-      "AUTH_ISSUER",
-      "NODE_ENV=production with AUTH_JWKS_URL needs AUTH_ISSUER too, to pin the token issuer",
-    );
-  }
-  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
-    fail(
-      "HTTP_HEADERS_TIMEOUT_MS",
-      "must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)",
-    );
-  }
-  if (e.APOLLO_KEY && !e.APOLLO_GRAPH_REF) fail("APOLLO_GRAPH_REF", "is required with APOLLO_KEY");
 
   const dataDir = path.resolve(e.DATA_DIR);
   const acs: AcsSettings = e.ACS_CONNECTION_STRING
@@ -301,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       corsAllowStudio: e.CORS_ALLOW_STUDIO ?? !isProduction,
       introspection: e.INTROSPECTION ?? !isProduction,
       fieldSuggestions: e.FIELD_SUGGESTIONS ?? !isProduction,
+      trustedDocumentsFile: e.TRUSTED_DOCUMENTS_FILE,
       maxQueryDepth: e.MAX_QUERY_DEPTH,
       maxAliases: e.MAX_ALIASES,
       maxRootFields: e.MAX_ROOT_FIELDS,

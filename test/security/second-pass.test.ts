@@ -14,6 +14,8 @@ import {
 import { sql } from "kysely";
 import os from "node:os";
 import path from "node:path";
+import { loadConfig } from "../../src/config";
+import { createLogger } from "../../src/server/logger";
 import * as op from "../support/operations";
 import { describeWithPostgres } from "../support/postgres";
 import { startTestService, type TestService } from "../support/service";
@@ -309,5 +311,155 @@ describe("the audit trail: denial budget and aggregation, caller kinds, our own 
     expect(audit.body.data!.auditEvents.nodes).toEqual([
       { requestId: ours, clientRequestId: chosen, count: 1 },
     ]);
+  });
+});
+
+describe("production configuration", () => {
+  const refusal = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error("expected the configuration to be refused");
+  };
+
+  test("NODE_ENV=production without ACS settings refuses the embedded emulator, naming the settings", () => {
+    const message = refusal({
+      NODE_ENV: "production",
+      AUTH_ISSUER: "https://login.example/tenant/v2.0",
+      AUTH_AUDIENCE: "api://acs-identity-graph",
+    });
+    expect(message).toMatch(
+      /ACS_ENDPOINT: .*never the embedded emulator.*ACS_ENDPOINT.*ACS_CONNECTION_STRING/,
+    );
+  });
+
+  test("every production problem is reported in one message, and none sends people the wrong way", () => {
+    const message = refusal({ NODE_ENV: "production", PORT: "not-a-port", AUTH_ALLOW_DEV_TOKENS: "true" });
+    const settings = [...message.matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]);
+    expect(settings.sort()).toEqual(
+      ["ACS_ENDPOINT", "AUTH_ALLOW_DEV_TOKENS", "AUTH_AUDIENCE", "AUTH_ISSUER", "PORT"].sort(),
+    );
+    // AUTH_JWKS_URL alone is refused in production: the message must not offer it as the way out.
+    expect(message).not.toMatch(/set AUTH_ISSUER or AUTH_JWKS_URL/);
+    expect(message).toMatch(/AUTH_ISSUER: .*set AUTH_ISSUER and AUTH_AUDIENCE/);
+  });
+
+  test("a complete production configuration loads", () => {
+    const config = loadConfig({
+      NODE_ENV: "production",
+      AUTH_ISSUER: "https://login.example/tenant/v2.0",
+      AUTH_AUDIENCE: "api://acs-identity-graph",
+      ACS_ENDPOINT: "https://acs.example.communication.azure.com",
+    });
+    expect(config.acs.kind).toBe("entra");
+  });
+});
+
+describe("malformed input is BAD_USER_INPUT (or Apollo's own code), never INTERNAL; errors are never cached", () => {
+  let service: TestService;
+  const logged: Array<{ level: number; msg: string }> = [];
+  beforeAll(async () => {
+    const logger = createLogger("info", {
+      write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }),
+    });
+    service = await startTestService({}, { logger });
+  }, 60_000);
+  afterAll(() => service?.stop());
+  const errorsLogged = () => logged.filter((line) => line.level >= 50);
+
+  const cursor = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString("base64url");
+
+  test.each([
+    ["identities", "a time out of PostgreSQL's range", ["i1", -8_000_000_000_000_000, "8:acs:x_y"]],
+    ["identities", "a NUL in the id", ["i1", 0, "8:acs:x\u0000y"]],
+    [
+      "audit",
+      "a time out of PostgreSQL's range",
+      ["a1", 8_000_000_000_000_000, "0198a0b0-0000-7000-8000-000000000000"],
+    ],
+  ])("a %s cursor holding %s", async (listing, _what, parts) => {
+    const admin = await service.tokenFor("cursor-admin", ["admin"]);
+    const answer = await post(service, admin, listing === "audit" ? op.AUDIT : op.IDENTITIES, {
+      first: 5,
+      after: cursor(parts),
+    });
+    expect(codes(answer)).toEqual(["BAD_USER_INPUT"]);
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  test("an object where an entity id is expected", async () => {
+    const admin = await service.tokenFor("entity-admin", ["admin"]);
+    for (const typename of ["CommunicationIdentity", "User"]) {
+      const answer = await post(service, admin, ENTITIES, { r: [{ __typename: typename, id: { $gt: "" } }] });
+      expect(codes(answer)).toEqual(["BAD_USER_INPUT"]);
+    }
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  test("a persisted query whose hash does not match its text", async () => {
+    const response = await fetch(service.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: "{ viewer { authenticated } }",
+        extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } },
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    const body = (await response.json()) as Answer["body"];
+    expect(body.errors!.map((e) => e.extensions.code)).toEqual(["BAD_USER_INPUT"]);
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  test.each([
+    [
+      "401 (a bad bearer token)",
+      { authorization: "Bearer a.b.c" },
+      '{"query":"{ viewer { authenticated } }"}',
+      401,
+    ],
+    ["400 (malformed JSON)", {}, "{not json", 400],
+    [
+      "413 (too large)",
+      {},
+      JSON.stringify({ query: `{ viewer { authenticated } } #${"x".repeat(200_000)}` }),
+      413,
+    ],
+  ])("a %s answer says cache-control: no-store", async (_what, headers, body, status) => {
+    const response = await fetch(service.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
+    expect(response.status).toBe(status);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+
+  test.each([
+    [
+      "an unsupported charset",
+      { "content-type": "application/json; charset=latin1" },
+      /charset "latin1" is not supported/,
+    ],
+    [
+      "an unsupported content encoding",
+      { "content-encoding": "compress" },
+      /content encoding "compress" is not supported/,
+    ],
+  ])("a 415 for %s says so, not that the JSON is invalid", async (_what, headers, message) => {
+    const response = await fetch(service.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: '{"query":"{ viewer { authenticated } }"}',
+    });
+    expect(response.status).toBe(415);
+    const body = (await response.json()) as Answer["body"];
+    expect(body.errors![0].message).toMatch(message);
+    expect(body.errors![0].message).not.toMatch(/not valid JSON/);
+    expect(body.errors![0].extensions.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+    expect(response.headers.get("cache-control")).toBe("no-store");
   });
 });
