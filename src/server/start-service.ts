@@ -21,6 +21,7 @@ import { createMetrics } from "./metrics";
 import { makeDataDirPrivate } from "./private-data-dir";
 import { maxTokensMiddleware } from "./query-limits";
 import { requestId } from "./request-id";
+import { loadTrustedDocuments, trustedDocumentsOnly } from "./trusted-documents";
 
 export interface RunningService {
   /** e.g. http://127.0.0.1:4000 */
@@ -98,6 +99,10 @@ export async function startService(
     cleanups.push(["audit trail", () => identities.flushAudit()]);
     const metrics = createMetrics();
 
+    const trusted = config.http.trustedDocumentsFile
+      ? loadTrustedDocuments(config.http.trustedDocumentsFile)
+      : undefined;
+    if (trusted) logger.info({ documents: trusted.size }, "running only trusted documents");
     const { app, httpServer } = createHttpServer(config);
     const apollo = await createApolloServer(config, { httpServer, logger, metrics });
     await apollo.start();
@@ -114,6 +119,7 @@ export async function startService(
       "/graphql",
       corsAllowlist([...config.http.corsOrigins, ...(config.http.corsAllowStudio ? STUDIO_ORIGINS : [])]),
       express.json({ limit: config.http.maxRequestBytes }),
+      ...(trusted ? [trustedDocumentsOnly(trusted, logger)] : []),
       maxTokensMiddleware(config.http.maxTokens, (_req, res) =>
         logger.info(
           { requestId: res.locals.requestId, code: "GRAPHQL_VALIDATION_FAILED", limit: "tokens" },
