@@ -463,3 +463,22 @@ describe("malformed input is BAD_USER_INPUT (or Apollo's own code), never INTERN
     expect(response.headers.get("cache-control")).toBe("no-store");
   });
 });
+
+describe("a roles claim given as a string", () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService();
+  }, 60_000);
+  afterAll(() => service?.stop());
+
+  test("is split on ASCII spaces only: guest\\u3000admin is one unknown role, never guest and admin", async () => {
+    const sign = (roles: unknown) => service.devIssuer!.sign({ sub: "roles-user", roles: roles as string[] });
+    const viewer = async (roles: unknown) =>
+      (await post(service, await sign(roles), "{ viewer { roles permissions } }")).body.data!.viewer;
+    const ideographic = await viewer("guest\u3000admin");
+    expect(ideographic.roles).toEqual(["guest\u3000admin"]);
+    expect(ideographic.permissions).not.toContain("identity:delete");
+    expect((await viewer("guest admin")).roles).toEqual(["guest", "admin"]);
+    expect((await viewer(["guest", "admin"])).roles).toEqual(["guest", "admin"]);
+  });
+});
