@@ -208,7 +208,13 @@ describe("the development issuer", () => {
       roles: ["user", "guest"],
     });
     const refused: string[] = [];
-    const env = { DATA_DIR: dir, NODE_ENV: "production", AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE };
+    const env = {
+      DATA_DIR: dir,
+      NODE_ENV: "production",
+      AUTH_ISSUER: issuer,
+      AUTH_AUDIENCE: AUDIENCE,
+      ACS_ENDPOINT: "https://acs.example.communication.azure.com",
+    };
     expect(await main(["--sub", "alice"], env, (l) => refused.push(l))).toBe(2);
     expect(refused[0]).toMatch(/production/);
   });
