@@ -13,6 +13,7 @@ import {
 import type { AppConfig } from "../config";
 import { AppError, ErrorCode, unauthenticated } from "../errors";
 import type { DevIssuer } from "./dev-issuer";
+import { subjectProblem } from "../identity/validation";
 import { ANONYMOUS, type Principal } from "./principal";
 import { discoveredJwksUrl, KeySourceUnavailable, RemoteKeySet, type RemoteKeyOptions } from "./remote-keys";
 
@@ -129,6 +130,10 @@ export function createBearerVerifier(settings: AuthSettings, devIssuer?: DevIssu
       }
       if (typeof payload.sub !== "string" || payload.sub.length === 0)
         throw unauthenticated("The bearer token has no subject.");
+      // The same rule as every owner and user id: a subject that could not be stored exactly as it is
+      // (an unpaired surrogate becomes U+FFFD in the database) could share another user's identity.
+      const problem = subjectProblem(payload.sub);
+      if (problem !== undefined) throw unauthenticated(`The bearer token's subject ${problem}.`);
       const objectId = payload[settings.objectIdClaim];
       return {
         subject: payload.sub,
@@ -156,7 +161,11 @@ function refusalMessage(error: InstanceType<typeof errors.JOSEError>): string {
   return "The bearer token is not valid.";
 }
 
-/** Roles from a claim name (tried as is, e.g. a URL) or a dot path; an array or a space/comma list. */
+/**
+ * Roles from a claim name (tried as is, e.g. a URL) or a dot path: an array of strings, or one string
+ * split on ASCII spaces only, as OAuth's `scope` is (RFC 6749 section 3.3). Other whitespace and
+ * commas are part of a role's name: "guest\u3000admin" is one (unknown) role, never guest and admin.
+ */
 export function readRoles(payload: JWTPayload, claim: string): string[] {
   let value: unknown = payload[claim];
   if (value === undefined && claim.includes(".")) {
@@ -168,7 +177,7 @@ export function readRoles(payload: JWTPayload, claim: string): string[] {
         payload,
       );
   }
-  if (typeof value === "string") return value.split(/[\s,]+/).filter(Boolean);
+  if (typeof value === "string") return value.split(" ").filter(Boolean);
   if (Array.isArray(value))
     return value.filter((role): role is string => typeof role === "string" && role.length > 0);
   return [];

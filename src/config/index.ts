@@ -26,6 +26,8 @@ const BUCKET_DEFAULTS: Record<RateBucket, { perMinute: number; perAddress: numbe
   create: { perMinute: 20, perAddress: 60 },
   revoke: { perMinute: 20, perAddress: 60 },
   delete: { perMinute: 20, perAddress: 60 },
+  // Refusals a signed-in caller may cause (each an audit write): honest clients cause a few at most.
+  denial: { perMinute: 30, perAddress: 120 },
 };
 const bucketSetting = {
   perMinute: (bucket: RateBucket) => `RATE_LIMIT_${bucket.toUpperCase()}_PER_MINUTE`,
@@ -118,6 +120,9 @@ const EnvSchema = z.object({
   TOKEN_REUSE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   TOKEN_REUSE_MIN_REMAINING_SECONDS: z.coerce.number().int().min(0).max(86_400).default(900),
   // Namespaces the rate-limit keys in a shared Redis (e.g. staging and production on one server).
+  // Identical denials within this window are one audit event with a count; 0: one event each (the
+  // denial budget still bounds them).
+  AUDIT_DENIAL_WINDOW_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   RATE_LIMIT_KEY_PREFIX: z
     .string()
     .regex(/^[\w.:-]{1,64}$/, "use up to 64 letters, digits and _ . : -")
@@ -132,6 +137,8 @@ const EnvSchema = z.object({
   APOLLO_KEY: z.string().min(1).optional(),
   APOLLO_GRAPH_REF: z.string().min(1).optional(),
   FIELD_SUGGESTIONS: bool.optional(),
+  // A manifest of the only operations to run (trusted documents); unset: any document runs.
+  TRUSTED_DOCUMENTS_FILE: z.string().min(1).optional(),
   MAX_QUERY_DEPTH: positiveInt.default(10),
   MAX_ALIASES: positiveInt.default(15),
   MAX_ROOT_FIELDS: positiveInt.default(5),
@@ -211,12 +218,16 @@ export interface AppConfig {
   acsQuota: Record<RateBucket, number>;
   /** Quota-aware token reuse, when on. */
   tokenReuse: { keys: Buffer[]; maxAgeMs: number; minRemainingMs: number } | undefined;
+  /** Identical denials within this many seconds are one audit event with a count. */
+  auditDenialWindowSeconds: number;
   /** Namespace of the rate-limit counters (Redis keys). */
   rateLimitKeyPrefix: string;
   http: {
     corsOrigins: string[];
     corsAllowStudio: boolean;
     introspection: boolean;
+    /** The manifest of the only operations to run (trusted documents), when set. */
+    trustedDocumentsFile: string | undefined;
     /** "Did you mean ...?" in validation errors: they reveal the schema. */
     fieldSuggestions: boolean;
     maxQueryDepth: number;
@@ -249,6 +260,82 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The rules between settings, as [setting, why] pairs. `raw` holds the set values as strings; `parsed`
+ * is there when every value parsed (the numeric rules need it).
+ */
+function crossSettingProblems(
+  raw: Record<string, string | undefined>,
+  parsed: z.infer<typeof EnvSchema> | undefined,
+): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  const isProduction = raw.NODE_ENV === "production";
+  const has = (name: string) => raw[name] !== undefined;
+  if (has("ACS_CONNECTION_STRING") && has("ACS_ENDPOINT"))
+    problems.push([
+      "ACS_ENDPOINT",
+      "set either ACS_CONNECTION_STRING or ACS_ENDPOINT (with Entra ID), not both",
+    ]);
+  if (isProduction && !has("ACS_CONNECTION_STRING") && !has("ACS_ENDPOINT"))
+    problems.push([
+      "ACS_ENDPOINT",
+      "NODE_ENV=production needs a real ACS resource, never the embedded emulator: set ACS_ENDPOINT (with Entra ID, preferred) or ACS_CONNECTION_STRING",
+    ]);
+  const realIssuer = has("AUTH_ISSUER") || has("AUTH_JWKS_URL");
+  if (isProduction && !has("AUTH_ISSUER"))
+    // JWKS alone is refused in production too (keys are often shared: only `iss` says whose token it
+    // is), so the message names the settings production needs, not one that will be refused next.
+    problems.push([
+      "AUTH_ISSUER",
+      has("AUTH_JWKS_URL")
+        ? "NODE_ENV=production with AUTH_JWKS_URL needs AUTH_ISSUER too, to pin the token issuer"
+        : "NODE_ENV=production needs a real token issuer: set AUTH_ISSUER and AUTH_AUDIENCE (AUTH_JWKS_URL only if the issuer publishes no discovery document)",
+    ]);
+  if ((realIssuer || isProduction) && !has("AUTH_AUDIENCE"))
+    problems.push([
+      "AUTH_AUDIENCE",
+      isProduction
+        ? "NODE_ENV=production needs the audience your issuer puts in tokens for this API"
+        : "is required with AUTH_ISSUER or AUTH_JWKS_URL",
+    ]);
+  if (
+    isProduction &&
+    raw.AUTH_ALLOW_DEV_TOKENS !== undefined &&
+    ["true", "1"].includes(raw.AUTH_ALLOW_DEV_TOKENS)
+  )
+    problems.push(["AUTH_ALLOW_DEV_TOKENS", "development tokens are refused when NODE_ENV=production"]);
+  if (parsed && parsed.HTTP_HEADERS_TIMEOUT_MS > parsed.HTTP_REQUEST_TIMEOUT_MS)
+    problems.push([
+      "HTTP_HEADERS_TIMEOUT_MS",
+      "must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)",
+    ]);
+  if (has("APOLLO_KEY") && !has("APOLLO_GRAPH_REF"))
+    problems.push(["APOLLO_GRAPH_REF", "is required with APOLLO_KEY"]);
+  if (has("ACS_ENDPOINT") && !raw.ACS_ENDPOINT!.startsWith("https:"))
+    problems.push(["ACS_ENDPOINT", "must be https://: the SDK sends Entra ID tokens only over TLS"]);
+  const needs: Record<string, string[]> = {
+    "client-secret": ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
+    "workload-identity": ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE"],
+  };
+  for (const name of (has("ACS_ENDPOINT") && needs[raw.ACS_CREDENTIAL ?? ""]) || [])
+    if (!has(name)) problems.push([name, `is required with ACS_CREDENTIAL=${raw.ACS_CREDENTIAL}`]);
+  const reuseKeys = (raw.TOKEN_REUSE_KEYS ?? "")
+    .split(",")
+    .map((key) => key.trim())
+    .filter(Boolean);
+  if (["true", "1"].includes(raw.TOKEN_REUSE ?? "") && reuseKeys.length === 0)
+    problems.push([
+      "TOKEN_REUSE_KEYS",
+      "TOKEN_REUSE=true needs at least one key: kept tokens are encrypted at rest",
+    ]);
+  if (reuseKeys.some((key) => Buffer.from(key, "base64").length !== 32))
+    problems.push([
+      "TOKEN_REUSE_KEYS",
+      "each key must be 32 random bytes, base64 encoded (openssl rand -base64 32)",
+    ]);
+  return problems;
+}
+
 /** The audience of tokens from the development issuer. */
 export const DEV_AUDIENCE = "acs-identity-graph";
 
@@ -257,58 +344,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
   );
+  // Every problem is reported at once, so one start names everything left to fix. The rules between
+  // settings read the raw values, so they are checked even when some value did not parse.
   const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
-  }
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  for (const [setting, why] of crossSettingProblems(present, parsed.success ? parsed.data : undefined))
+    problems.push(`  ${setting}: ${why}`);
+  if (!parsed.success || problems.length)
+    throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
   const e = parsed.data;
   const isProduction = e.NODE_ENV === "production";
-  const fail = (setting: string, why: string): never => {
-    throw new ConfigError(`Invalid configuration:\n  ${setting}: ${why}`);
-  };
-
-  if (e.ACS_CONNECTION_STRING && e.ACS_ENDPOINT) {
-    fail("ACS_ENDPOINT", "set either ACS_CONNECTION_STRING or ACS_ENDPOINT (with Entra ID), not both");
-  }
-  if (e.ACS_ENDPOINT && !e.ACS_ENDPOINT.startsWith("https:"))
-    fail("ACS_ENDPOINT", "must be https://: the SDK sends Entra ID tokens only over TLS");
-  const needs = {
-    "client-secret": ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
-    "workload-identity": ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE"],
-  } as const;
-  for (const name of (e.ACS_ENDPOINT && needs[e.ACS_CREDENTIAL as keyof typeof needs]) || [])
-    if (!e[name]) fail(name, `is required with ACS_CREDENTIAL=${e.ACS_CREDENTIAL}`);
   const realIssuer = Boolean(e.AUTH_ISSUER || e.AUTH_JWKS_URL);
-  if (realIssuer && !e.AUTH_AUDIENCE) {
-    fail("AUTH_AUDIENCE", "is required with AUTH_ISSUER or AUTH_JWKS_URL");
-  }
-  if (isProduction && !realIssuer) {
-    fail("AUTH_ISSUER", "NODE_ENV=production needs a real token issuer: set AUTH_ISSUER or AUTH_JWKS_URL");
-  }
-  if (isProduction && e.AUTH_ALLOW_DEV_TOKENS) {
-    fail("AUTH_ALLOW_DEV_TOKENS", "development tokens are refused when NODE_ENV=production");
-  }
-  if (isProduction && e.AUTH_JWKS_URL && !e.AUTH_ISSUER) {
-    // Keys are often shared (one JWKS for every tenant of a provider): only `iss` says whose token it is.
-    fail(
-      "AUTH_ISSUER",
-      "NODE_ENV=production with AUTH_JWKS_URL needs AUTH_ISSUER too, to pin the token issuer",
-    );
-  }
-  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
-    fail(
-      "HTTP_HEADERS_TIMEOUT_MS",
-      "must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)",
-    );
-  }
-  if (e.APOLLO_KEY && !e.APOLLO_GRAPH_REF) fail("APOLLO_GRAPH_REF", "is required with APOLLO_KEY");
   const reuseKeys = (e.TOKEN_REUSE_KEYS ?? []).map((key) => Buffer.from(key, "base64"));
-  if (e.TOKEN_REUSE && reuseKeys.length === 0)
-    fail("TOKEN_REUSE_KEYS", "TOKEN_REUSE=true needs at least one key: kept tokens are encrypted at rest");
-  if (reuseKeys.some((key) => key.length !== 32))
-    fail("TOKEN_REUSE_KEYS", "each key must be 32 random bytes, base64 encoded (openssl rand -base64 32)");
-
   const acsQuota = perBucket(e, bucketSetting.acsQuota);
   const warnings = RATE_BUCKETS.filter((bucket) => acsQuota[bucket] > ACS_DEFAULT_QUOTA_PER_30S[bucket]).map(
     (bucket) =>
@@ -376,11 +425,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         }
       : undefined,
     rateLimitKeyPrefix: e.RATE_LIMIT_KEY_PREFIX,
+    auditDenialWindowSeconds: e.AUDIT_DENIAL_WINDOW_SECONDS,
     http: {
       corsOrigins: e.CORS_ORIGINS,
       corsAllowStudio: e.CORS_ALLOW_STUDIO ?? !isProduction,
       introspection: e.INTROSPECTION ?? !isProduction,
       fieldSuggestions: e.FIELD_SUGGESTIONS ?? !isProduction,
+      trustedDocumentsFile: e.TRUSTED_DOCUMENTS_FILE,
       maxQueryDepth: e.MAX_QUERY_DEPTH,
       maxAliases: e.MAX_ALIASES,
       maxRootFields: e.MAX_ROOT_FIELDS,

@@ -2,10 +2,10 @@
 // answer. It wraps a use case (`audited`) and records refusals made elsewhere (`recordDenial`).
 import { AppError, ErrorCode } from "../errors";
 import { requirePermission } from "./access";
-import { actorOf, type Caller } from "./caller";
+import { actorOf, callerKindOf, type Caller } from "./caller";
 import type { AcsScope, AuditAction, AuditEvent, IdentityRecord, NewAuditEvent } from "./model";
 import type { Permission } from "./policy";
-import type { AuditLog } from "./ports";
+import type { AuditLog, RateLimiter } from "./ports";
 import { isIdentityId } from "./validation";
 
 /** What a running use case tells the trail about itself; it may fill in the identity as it learns it. */
@@ -43,8 +43,36 @@ const notRecorded = (cause: unknown) =>
     { cause },
   );
 
+/** Repeats of one denial seen within the window: its event, and how many are not yet added to it. */
+interface OpenDenial {
+  eventId: Promise<string>;
+  pending: number;
+  until: number;
+}
+
+export interface AuditTrailOptions {
+  /** Spends the `denial` bucket: the denials one caller (and one address) may cause. */
+  limiter?: RateLimiter;
+  /** Identical denials within this many milliseconds of the first are one event with a count. */
+  denialWindowMs?: number;
+  now?: () => number;
+}
+
 export class AuditTrail {
-  constructor(private readonly log: AuditLog) {}
+  private readonly limiter: RateLimiter | undefined;
+  private readonly windowMs: number;
+  private readonly now: () => number;
+  private readonly open = new Map<string, OpenDenial>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly log: AuditLog,
+    options: AuditTrailOptions = {},
+  ) {
+    this.limiter = options.limiter;
+    this.windowMs = options.denialWindowMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
 
   /**
    * Runs a use case and records its outcome. The event of a completed action is durable before the
@@ -101,23 +129,100 @@ export class AuditTrail {
   }
 
   /**
-   * Records a refusal as a `denied` audit event, durable when this resolves. Anonymous callers are not
-   * recorded: anyone can send those for free, and a row each would let them flood the trail (they are
-   * logged and counted). If the event cannot be written, this throws INTERNAL: the caller is refused
-   * either way, and an operator finds the failure in the log instead of a silent gap in the trail.
+   * Records a refusal as a `denied` audit event. Anonymous callers are not recorded: anyone can send
+   * those for free, and a row each would let them flood the trail (they are logged and counted).
+   *
+   * Signed-in callers cannot flood it either. Each denial spends the caller's `denial` budget (per
+   * subject, per address and service-wide, like the mutations' quotas); past it, the caller is answered
+   * RATE_LIMITED instead, and those refusals are recorded as one RATE_LIMITED denial per window. And
+   * identical denials (same actor, action, identity, code and operation) within the window are one
+   * event whose `count` says how many there were: the first is durable when this resolves, the repeats
+   * are added to its count when the window closes (or at shutdown, `flush`).
+   *
+   * If the first event cannot be written, this throws INTERNAL: the caller is refused either way, and
+   * an operator finds the failure in the log instead of a silent gap in the trail.
    */
   async recordDenial(caller: Caller, attempt: DeniedAttempt): Promise<void> {
     if (caller.subject === null) return;
-    await this.write(caller, {
-      action: attempt.action,
-      identityId: isIdentityId(attempt.identityId) ? attempt.identityId : null,
-      scopes: attempt.scopes ?? null,
-      expiresOn: null,
-      outcome: "denied",
-      errorCode: attempt.errorCode ?? ErrorCode.FORBIDDEN,
-    }).catch((cause) => {
-      throw new AppError(ErrorCode.INTERNAL, `This request was refused. ${REPORT}`, {}, { cause });
-    });
+    const overBudget = await this.spendDenialBudget(caller);
+    const identityId = overBudget || !isIdentityId(attempt.identityId) ? null : attempt.identityId;
+    const errorCode = overBudget ? ErrorCode.RATE_LIMITED : (attempt.errorCode ?? ErrorCode.FORBIDDEN);
+    const key = JSON.stringify([
+      caller.subject,
+      attempt.action,
+      identityId,
+      errorCode,
+      caller.operation ?? null,
+    ]);
+    const now = this.now();
+    const open = this.open.get(key);
+    if (open && open.until > now) {
+      open.pending += 1;
+    } else {
+      if (open) void this.close(key, open);
+      const written = this.write(caller, {
+        action: attempt.action,
+        identityId,
+        scopes: overBudget ? null : (attempt.scopes ?? null),
+        expiresOn: null,
+        outcome: "denied",
+        errorCode,
+      }).then((event) => event.id);
+      if (this.windowMs > 0) {
+        this.open.set(key, { eventId: written, pending: 0, until: now + this.windowMs });
+        this.scheduleFlush();
+      }
+      try {
+        await written;
+      } catch (cause) {
+        this.open.delete(key);
+        throw new AppError(ErrorCode.INTERNAL, `This request was refused. ${REPORT}`, {}, { cause });
+      }
+    }
+    if (overBudget) throw overBudget;
+  }
+
+  /** Adds every pending repeat to its event's count (at shutdown; the timer does it as windows close). */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await Promise.all([...this.open].map(([key, open]) => this.close(key, open)));
+  }
+
+  /** RATE_LIMITED (to answer instead) when the caller's denial budget is spent, else undefined. */
+  private async spendDenialBudget(caller: Caller): Promise<AppError | undefined> {
+    try {
+      await this.limiter?.consume("denial", caller);
+      return undefined;
+    } catch (error) {
+      if (error instanceof AppError && error.code === ErrorCode.RATE_LIMITED) return error;
+      throw error; // the budget could not be checked: the caller is refused (INTERNAL) unrecorded
+    }
+  }
+
+  private async close(key: string, open: OpenDenial): Promise<void> {
+    if (this.open.get(key) === open) this.open.delete(key);
+    if (open.pending === 0) return;
+    const pending = open.pending;
+    open.pending = 0;
+    // Best effort: the first event is durable; losing a count must not fail a later request.
+    await open.eventId.then((id) => this.log.addToCount(id, pending)).catch(() => undefined);
+  }
+
+  /** One timer for all open windows, kept only while some are open, never keeping the process up. */
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    const next = Math.min(...[...this.open.values()].map((open) => open.until));
+    this.flushTimer = setTimeout(
+      () => {
+        this.flushTimer = undefined;
+        const now = this.now();
+        for (const [key, open] of this.open) if (open.until <= now) void this.close(key, open);
+        if (this.open.size) this.scheduleFlush();
+      },
+      Math.max(10, next - this.now()),
+    );
+    this.flushTimer.unref?.();
   }
 
   /**
@@ -156,7 +261,9 @@ export class AuditTrail {
     return this.log.record({
       ...event,
       actor: actorOf(caller),
+      callerKind: callerKindOf(caller),
       requestId: caller.requestId,
+      clientRequestId: caller.clientRequestId ?? null,
       operation: caller.operation ?? null,
     });
   }

@@ -1,3 +1,4 @@
+import type { CallerKind } from "./model";
 import type { EffectivePolicy } from "./policy";
 
 /** Who is asking, and what their policy lets them do. Built by the server from the bearer token. */
@@ -10,8 +11,10 @@ export interface Caller {
    * the only Teams user whose token this caller may exchange. Null when the token has none.
    */
   objectId?: string | null;
-  /** Correlates the audit trail with logs. */
+  /** Correlates the audit trail with logs: our own id of the request. */
   requestId: string | null;
+  /** The client's own (sane) x-request-id, recorded beside ours; absent when it sent none. */
+  clientRequestId?: string | null;
   /** The client's network address (after TRUST_PROXY), for per-address rate limits; null when unknown. */
   clientAddress: string | null;
   /**
@@ -22,3 +25,7 @@ export interface Caller {
 }
 
 export const actorOf = (caller: Caller) => caller.subject ?? "anonymous";
+
+/** Tells a subject that happens to read "anonymous" from the anonymous caller. */
+export const callerKindOf = (caller: Caller): CallerKind =>
+  caller.subject === null ? "anonymous" : "subject";

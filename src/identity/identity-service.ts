@@ -21,7 +21,14 @@ import type {
 import { IdentityProvisioner, type MintedToken } from "./provisioning";
 import { assertOwnTeamsUser, assertTeamsRequest } from "./teams-exchange";
 import { TokenReuse, type TokenReuseSettings } from "./token-reuse";
-import { assertCursor, assertIdentityId, assertOwner, assertPageSize } from "./validation";
+import {
+  assertCursor,
+  assertIdentityId,
+  assertOwner,
+  assertPageSize,
+  isIdentityId,
+  isSubject,
+} from "./validation";
 
 export type { DeniedAttempt } from "./audit-trail";
 export type { MintedToken } from "./provisioning";
@@ -40,6 +47,8 @@ export interface IdentityServiceDeps {
   /** Quota-aware token reuse: off when absent. */
   tokenReuse?: { cache: TokenCache; settings: TokenReuseSettings };
   now?: () => Date;
+  /** Identical denials within this window are one audit event with a count (default 60 s). */
+  denialWindowMs?: number;
 }
 
 /**
@@ -63,7 +72,10 @@ export class IdentityService {
     this.acs = deps.acs;
     this.limiter = deps.limiter;
     this.auditLog = deps.audit;
-    this.trail = new AuditTrail(deps.audit);
+    this.trail = new AuditTrail(deps.audit, {
+      limiter: deps.limiter,
+      denialWindowMs: deps.denialWindowMs,
+    });
     this.provisioner = new IdentityProvisioner(deps.acs, deps.store, this.now);
     this.tokenReuse =
       deps.tokenReuse && new TokenReuse(deps.tokenReuse.cache, deps.tokenReuse.settings, this.now);
@@ -255,7 +267,9 @@ export class IdentityService {
   async identitiesOfOwners(caller: Caller, owners: readonly string[]): Promise<Map<string, IdentityRecord>> {
     requireSubject(caller);
     const readAll = caller.effective.permissions.has("identity:read");
-    const visible = readAll ? owners : owners.filter((owner) => owner === caller.subject);
+    // Only valid subjects reach the store: the driver would turn an unpaired surrogate into U+FFFD.
+    const valid = owners.filter(isSubject);
+    const visible = readAll ? valid : valid.filter((owner) => owner === caller.subject);
     return visible.length ? this.store.findActiveByOwners(visible) : new Map();
   }
 
@@ -263,7 +277,15 @@ export class IdentityService {
   async identitiesByIds(caller: Caller, ids: readonly string[]): Promise<Map<string, IdentityRecord>> {
     const subject = requireSubject(caller);
     // Without identity:read only the caller's own are visible: filtered in SQL, so timing hides the rest.
-    return this.store.findByIds(ids, caller.effective.permissions.has("identity:read") ? undefined : subject);
+    return this.store.findByIds(
+      ids.filter(isIdentityId),
+      caller.effective.permissions.has("identity:read") ? undefined : subject,
+    );
+  }
+
+  /** Adds the repeats of aggregated denials to their events; before the database closes. */
+  flushAudit(): Promise<void> {
+    return this.trail.flush();
   }
 
   /** Records a refusal made outside the core (the schema's guard) in the audit trail. */

@@ -11,3 +11,4 @@ export {
   type TeamsToken,
   type IdentityServiceDeps,
 } from "./identity-service";
+export { assertIdentityId, assertOwner, isIdentityId, isSubject, subjectProblem } from "./validation";

@@ -8,19 +8,24 @@ export type AcsScope = (typeof ACS_SCOPES)[number];
 export const MIN_TOKEN_MINUTES = 60;
 export const MAX_TOKEN_MINUTES = 1440;
 
-/** The ACS actions with a quota of their own, each rate limited on its own. */
-export const RATE_BUCKETS = ["mint", "create", "revoke", "delete"] as const;
+/**
+ * What is rate limited, each on its own: the ACS actions with a quota of their own, and `denial`, the
+ * refusals a signed-in caller may cause (each is a write to the audit trail).
+ */
+export const RATE_BUCKETS = ["mint", "create", "revoke", "delete", "denial"] as const;
 export type RateBucket = (typeof RATE_BUCKETS)[number];
 
 /**
  * ACS's default per-resource quotas, per 30 seconds (Microsoft can raise them on request): about 1000
- * token issues and 1000 identity creations, 500 revocations and 500 deletions.
+ * token issues and 1000 identity creations, 500 revocations and 500 deletions. `denial` is not an ACS
+ * action: its service-wide ceiling bounds the audit writes that refusals cause.
  */
 export const ACS_DEFAULT_QUOTA_PER_30S: Readonly<Record<RateBucket, number>> = {
   mint: 1000,
   create: 1000,
   revoke: 500,
   delete: 500,
+  denial: 3000,
 };
 
 /** One ACS identity as this service knows it (the mapping row). */
@@ -62,6 +67,9 @@ export type AuditAction =
  */
 export type AuditOutcome = "success" | "denied" | "failed";
 
+/** Who the caller was: a token's subject, or no token at all (whose actor reads `anonymous`). */
+export type CallerKind = "subject" | "anonymous";
+
 /** What happened, to what, by whom. Never holds a token. */
 export interface AuditEvent {
   id: string;
@@ -79,14 +87,30 @@ export interface AuditEvent {
    * known here (even if deleted) and is not theirs, NOT_FOUND when no such identity was ever known.
    */
   errorCode: string | null;
+  /** Our id of the request (never the client's). */
   requestId: string | null;
   /** The API operation that acted or was refused, as `Type.field` (e.g. `Mutation.issueAccessToken`). */
   operation: string | null;
+  /** Whether `actor` is a subject or the anonymous caller; null for events recorded before it was. */
+  callerKind: CallerKind | null;
+  /** The client's own x-request-id, when it sent a sane one; never our request id. */
+  clientRequestId: string | null;
+  /**
+   * How many identical attempts this event stands for: 1, except for denials, where repeats (same
+   * actor, action, identity, code and operation) within the aggregation window are counted here.
+   */
+  count: number;
 }
 
-export type NewAuditEvent = Omit<AuditEvent, "id" | "at" | "operation"> & {
+export type NewAuditEvent = Omit<
+  AuditEvent,
+  "id" | "at" | "operation" | "callerKind" | "clientRequestId" | "count"
+> & {
   at?: Date;
   operation?: string | null;
+  callerKind?: CallerKind | null;
+  clientRequestId?: string | null;
+  count?: number;
 };
 
 export interface Page<T> {

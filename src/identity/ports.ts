@@ -111,6 +111,8 @@ export interface ListAuditQuery {
 export interface AuditLog {
   /** Durable before it resolves. */
   record(event: NewAuditEvent): Promise<AuditEvent>;
+  /** Adds `by` to an event's count (repeats of an aggregated denial). */
+  addToCount(id: string, by: number): Promise<void>;
   list(query: ListAuditQuery): Promise<Page<AuditEvent>>;
 }
 

@@ -38,6 +38,7 @@ const ACTIONS: Record<RateBucket, string> = {
   create: "identity creations",
   revoke: "token revocations",
   delete: "identity deletions",
+  denial: "refused requests",
 };
 
 /** One quota a request must fit: a limiter, the key it counts this caller under, and how to say no. */

@@ -1,20 +1,39 @@
-// Body-parser failures (too large, malformed JSON) answer in GraphQL's error shape, never as Express's
-// HTML page with a stack trace.
+// Body-parser failures (too large, malformed JSON, a charset or encoding it cannot read) answer in
+// GraphQL's error shape, never as Express's HTML page with a stack trace, and are never cached.
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "./logger";
 
+/** What body-parser (express.json) reports: its `type` says which failure, with the offending value. */
+interface BodyError {
+  status?: number;
+  type?: string;
+  charset?: string;
+  encoding?: string;
+}
+
+// Echoed in the message only when plain (a charset or encoding name), so nothing odd is reflected.
+const plain = (value: string | undefined) =>
+  value !== undefined && /^[\w.-]{1,40}$/.test(value) ? `"${value}" ` : "";
+
 export function bodyErrorHandler(options: { maxRequestBytes: number; logger: Logger }) {
-  return (error: { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+  return (error: BodyError, _req: Request, res: Response, _next: NextFunction) => {
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
     if (status === 500) options.logger.error({ err: error }, "request failed");
-    const message =
-      status === 413
-        ? `The request body is larger than ${options.maxRequestBytes} bytes.`
-        : status === 500
-          ? "Internal error."
-          : "The request body is not valid JSON.";
-    res
-      .status(status)
-      .json({ errors: [{ message, extensions: { code: status === 500 ? "INTERNAL" : "BAD_REQUEST" } }] });
+    let code = "BAD_REQUEST";
+    let message = "The request body is not valid JSON.";
+    if (status === 413) message = `The request body is larger than ${options.maxRequestBytes} bytes.`;
+    else if (status === 500) [code, message] = ["INTERNAL", "Internal error."];
+    else if (error.type === "charset.unsupported")
+      [code, message] = [
+        "UNSUPPORTED_MEDIA_TYPE",
+        `The request body's charset ${plain(error.charset)}is not supported: send UTF-8 JSON.`,
+      ];
+    else if (error.type === "encoding.unsupported")
+      [code, message] = [
+        "UNSUPPORTED_MEDIA_TYPE",
+        `The request body's content encoding ${plain(error.encoding)}is not supported: send it uncompressed, or with gzip, deflate or br.`,
+      ];
+    res.setHeader("cache-control", "no-store");
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
 }

@@ -45,6 +45,7 @@ export function createContextFactory(deps: ContextDeps) {
       objectId: principal.objectId ?? null,
       effective,
       requestId: res.locals.requestId,
+      clientRequestId: res.locals.clientRequestId ?? null,
       clientAddress: req.ip ?? null,
     };
     return {

@@ -30,6 +30,17 @@ export function createFormatError(options: { fieldSuggestions: boolean }) {
   };
 }
 
+/**
+ * A refusal Apollo made before any resolver ran, without a code of its own but with a 4xx status: the
+ * request was malformed (e.g. a persisted query whose sha256Hash does not match its text). Its message
+ * is Apollo's fixed text, safe to show.
+ */
+function isUncodedClientError(error: unknown): error is GraphQLError {
+  if (!(error instanceof GraphQLError) || error.originalError || error.path) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return error.extensions.code === undefined && typeof status === "number" && status >= 400 && status < 500;
+}
+
 /** Stable codes and actionable messages for callers; everything unexpected is masked. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = rootCause(error);
@@ -40,6 +51,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       path: formatted.path,
       extensions: { code: original.code, ...original.details },
     };
+  }
+  if (isUncodedClientError(error)) {
+    return { message: formatted.message, extensions: { code: ErrorCode.BAD_USER_INPUT } };
   }
   const code = formatted.extensions?.code;
   if (typeof code === "string" && APOLLO_CLIENT_CODES.has(code)) {
@@ -60,6 +74,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 export function isExpectedError(error: unknown): boolean {
   const original = rootCause(error);
   if (original instanceof AppError) return original.code !== ErrorCode.INTERNAL;
+  if (isUncodedClientError(error)) return true;
   const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
   return typeof code === "string" && APOLLO_CLIENT_CODES.has(code);
 }

@@ -12,6 +12,8 @@ export function createHttpServer(config: AppConfig): { app: express.Express; htt
   app.set("etag", false);
   app.use((_req, res, next) => {
     res.setHeader("x-content-type-options", "nosniff");
+    // Tokens, and errors about callers' requests (401, 400, 413, 415): never kept by any cache.
+    res.setHeader("cache-control", "no-store");
     next();
   });
   // req.ip is the client address only through proxies named by TRUST_PROXY.

@@ -2,14 +2,14 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "express";
 
-// A caller's id is taken only when it is short and plain: it is echoed in a header, written to every
-// log line and to the audit table, so a longer or richer value could forge log lines (newlines,
-// control characters), bloat every line, or smuggle text into the audit trail.
+// A client's own id is kept only when it is short and plain: it is written to log lines and to the
+// audit table, so a longer or richer value could forge log lines (newlines, control characters),
+// bloat every line, or smuggle text into the audit trail.
 const SAFE_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
-/** The caller's x-request-id when it is sane, else a fresh UUID. */
-export function acceptRequestId(incoming: string | string[] | undefined): string {
-  return typeof incoming === "string" && SAFE_ID.test(incoming) ? incoming : randomUUID();
+/** The client's x-request-id when it is sane, else null. Never used as the request's own id. */
+export function acceptClientRequestId(incoming: string | string[] | undefined): string | null {
+  return typeof incoming === "string" && SAFE_ID.test(incoming) ? incoming : null;
 }
 
 const requestContext = new AsyncLocalStorage<{ requestId: string }>();
@@ -22,10 +22,17 @@ export function currentRequestId(): string | undefined {
   return requestContext.getStore()?.requestId;
 }
 
-/** Every request gets an id, echoed in the response and carried by everything logged while serving it. */
+/**
+ * Every request gets a fresh id of ours (a UUID), echoed in the x-request-id response header and
+ * carried by everything logged and audited while serving it. A client's x-request-id never becomes
+ * it: otherwise a caller could choose the id of their audit rows (e.g. one naming another request,
+ * or another user's). A sane client id is kept beside it (`clientRequestId`) to correlate with the
+ * client's own logs.
+ */
 export const requestId: RequestHandler = (req, res, next) => {
-  const id = acceptRequestId(req.headers["x-request-id"]);
+  const id = randomUUID();
   res.locals.requestId = id;
+  res.locals.clientRequestId = acceptClientRequestId(req.headers["x-request-id"]);
   res.setHeader("x-request-id", id);
   requestContext.run({ requestId: id }, next);
 };

@@ -19,9 +19,11 @@ import { createHttpServer } from "./http-server";
 import { indexRoutes } from "./index-routes";
 import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
+import { makeDataDirPrivate } from "./private-data-dir";
 import { maxTokensMiddleware } from "./query-limits";
 import { requestId } from "./request-id";
 import { watchTokenReuse } from "./token-reuse-metrics";
+import { loadTrustedDocuments, trustedDocumentsOnly } from "./trusted-documents";
 
 export interface RunningService {
   /** e.g. http://127.0.0.1:4000 */
@@ -51,6 +53,15 @@ export async function startService(
   };
   try {
     const policy = loadPolicy(config.policyFile);
+    // The data folder is private to the service's user, or the service does not start (see the module).
+    const usesDataDir =
+      config.acs.kind === "emulator" || config.database.kind === "embedded" || config.auth.devTokens;
+    const securePrivateData = () => {
+      if (!usesDataDir) return;
+      const { tightened } = makeDataDirPrivate(config.dataDir);
+      if (tightened) logger.warn({ dataDir: config.dataDir, tightened }, "made the data folder private");
+    };
+    securePrivateData();
 
     let emulator: RunningEmulator | undefined;
     if (config.acs.kind === "emulator") {
@@ -77,6 +88,8 @@ export async function startService(
 
     const store = await openStore(config.database);
     cleanups.push(["database", () => store.close()]);
+    // Again, for the files PGlite has just created (it gives them mode 0666 whatever the umask).
+    securePrivateData();
     const limiter = createRateLimiter(config, logger);
     cleanups.push(["rate limiter", () => limiter.close()]);
 
@@ -96,10 +109,16 @@ export async function startService(
       audit: store.audit,
       limiter,
       tokenReuse: tokenCache && config.tokenReuse && { cache: tokenCache, settings: config.tokenReuse },
+      denialWindowMs: config.auditDenialWindowSeconds * 1000,
     });
+    cleanups.push(["audit trail", () => identities.flushAudit()]);
     const metrics = createMetrics();
     if (identities.tokenReuse) watchTokenReuse(metrics.registry, identities.tokenReuse.stats);
 
+    const trusted = config.http.trustedDocumentsFile
+      ? loadTrustedDocuments(config.http.trustedDocumentsFile)
+      : undefined;
+    if (trusted) logger.info({ documents: trusted.size }, "running only trusted documents");
     const { app, httpServer } = createHttpServer(config);
     const apollo = await createApolloServer(config, { httpServer, logger, metrics });
     await apollo.start();
@@ -116,6 +135,7 @@ export async function startService(
       "/graphql",
       corsAllowlist([...config.http.corsOrigins, ...(config.http.corsAllowStudio ? STUDIO_ORIGINS : [])]),
       express.json({ limit: config.http.maxRequestBytes }),
+      ...(trusted ? [trustedDocumentsOnly(trusted, logger)] : []),
       maxTokensMiddleware(config.http.maxTokens, (_req, res) =>
         logger.info(
           { requestId: res.locals.requestId, code: "GRAPHQL_VALIDATION_FAILED", limit: "tokens" },

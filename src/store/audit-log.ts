@@ -1,6 +1,14 @@
 import type { Kysely, Selectable } from "kysely";
 import { badInput } from "../errors";
-import type { AcsScope, AuditAction, AuditEvent, AuditOutcome, NewAuditEvent, Page } from "../identity/model";
+import type {
+  AcsScope,
+  AuditAction,
+  AuditEvent,
+  AuditOutcome,
+  CallerKind,
+  NewAuditEvent,
+  Page,
+} from "../identity/model";
 import type { AuditLog, ListAuditQuery } from "../identity/ports";
 import { decodeCursor, pageLimit, toPage } from "./cursor";
 import type { Database } from "./database";
@@ -22,6 +30,9 @@ const toEvent = (row: Row): AuditEvent => ({
   errorCode: row.error_code,
   requestId: row.request_id,
   operation: row.operation,
+  callerKind: row.caller_kind as CallerKind | null,
+  clientRequestId: row.client_request_id,
+  count: row.count,
 });
 
 /** The audit log in the SQL database (PGlite or PostgreSQL). Events hold no tokens: there is no column for one. */
@@ -47,10 +58,21 @@ export class SqlAuditLog implements AuditLog {
         error_code: event.errorCode,
         request_id: event.requestId,
         operation: event.operation ?? null,
+        caller_kind: event.callerKind ?? null,
+        client_request_id: event.clientRequestId ?? null,
+        count: event.count ?? 1,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toEvent(row);
+  }
+
+  async addToCount(id: string, by: number): Promise<void> {
+    await this.db
+      .updateTable("audit_events")
+      .set((eb) => ({ count: eb("count", "+", by) }))
+      .where("id", "=", id)
+      .execute();
   }
 
   /** Newest first, ordered by (at, id) descending; filters combine. */

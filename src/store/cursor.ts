@@ -12,6 +12,13 @@ export interface Position {
 
 const TAGS: Record<CursorKind, string> = { identities: "i1", audit: "a1" };
 
+// What a position may hold, so a forged cursor is refused here rather than by the database: times in
+// years 1 to 9999 (PostgreSQL's timestamptz range is narrower than JavaScript's Date), ids of printable
+// ASCII (row ids are ACS ids and UUIDs; PostgreSQL text cannot hold NUL).
+const EARLIEST = -62_135_596_800_000; // 0001-01-01T00:00:00Z (Date.UTC reads year 1 as 1901)
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const ROW_ID = /^[\x21-\x7e]{1,128}$/;
+
 /** Opaque to callers: base64url of `[tag, epoch milliseconds, id]`. */
 export const encodeCursor = (kind: CursorKind, position: Position): string =>
   Buffer.from(JSON.stringify([TAGS[kind], position.at.getTime(), position.id])).toString("base64url");
@@ -30,7 +37,9 @@ export function decodeCursor(kind: CursorKind, cursor: string): Position {
     parsed[0] !== TAGS[kind] ||
     !Number.isSafeInteger(parsed[1]) ||
     typeof parsed[2] !== "string" ||
-    parsed[2].length === 0
+    !ROW_ID.test(parsed[2]) ||
+    parsed[1] < EARLIEST ||
+    parsed[1] > LATEST
   ) {
     throw invalid();
   }

@@ -32,6 +32,12 @@ export interface AuditEventsTable {
   request_id: string | null;
   /** The API operation (`Type.field`) that acted or was refused; null for rows written before it existed. */
   operation: ColumnType<string | null, string | null | undefined, string | null>;
+  /** "subject" or "anonymous"; null for rows written before it was recorded. */
+  caller_kind: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The client's own x-request-id (sane ones only), beside our request_id. */
+  client_request_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Identical denials this row stands for (aggregation); 1 otherwise. */
+  count: ColumnType<number, number | undefined, number>;
 }
 
 /** The tables, as Kysely sees them. */

@@ -162,7 +162,10 @@ test("AUTH_ISSUER with AUTH_JWKS_URL pins the issuer without discovery", async (
 
 test.each([
   ["roles", { roles: ["a", "b"] }, ["a", "b"]],
-  ["roles", { roles: "a b,c" }, ["a", "b", "c"]],
+  // A string is split on ASCII spaces only, as OAuth's `scope` is: commas and other spaces are kept.
+  ["roles", { roles: "a  b,c" }, ["a", "b,c"]],
+  ["roles", { roles: "guest\u3000admin" }, ["guest\u3000admin"]],
+  ["roles", { roles: "guest\tadmin" }, ["guest\tadmin"]],
   ["realm_access.roles", { realm_access: { roles: ["admin"] } }, ["admin"]],
   ["https://example.com/roles", { "https://example.com/roles": ["guest"] }, ["guest"]],
   ["roles", {}, []],
@@ -205,7 +208,13 @@ describe("the development issuer", () => {
       roles: ["user", "guest"],
     });
     const refused: string[] = [];
-    const env = { DATA_DIR: dir, NODE_ENV: "production", AUTH_ISSUER: issuer, AUTH_AUDIENCE: AUDIENCE };
+    const env = {
+      DATA_DIR: dir,
+      NODE_ENV: "production",
+      AUTH_ISSUER: issuer,
+      AUTH_AUDIENCE: AUDIENCE,
+      ACS_ENDPOINT: "https://acs.example.communication.azure.com",
+    };
     expect(await main(["--sub", "alice"], env, (l) => refused.push(l))).toBe(2);
     expect(refused[0]).toMatch(/production/);
   });

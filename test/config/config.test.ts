@@ -92,7 +92,12 @@ test.each([
 test("nothing set: no proxy is trusted, and outside production suggestions and introspection are on", () => {
   const config = loadConfig({});
   expect(config.http).toMatchObject({ trustProxy: false, fieldSuggestions: true, introspection: true });
-  const production = loadConfig({ NODE_ENV: "production", AUTH_ISSUER: "https://i", AUTH_AUDIENCE: "a" });
+  const production = loadConfig({
+    NODE_ENV: "production",
+    AUTH_ISSUER: "https://i",
+    AUTH_AUDIENCE: "a",
+    ACS_ENDPOINT: "https://acs.example",
+  });
   expect(production.http).toMatchObject({
     fieldSuggestions: false,
     introspection: false,

@@ -135,9 +135,16 @@ export class MemoryAuditLog implements AuditLog {
       id: String(this.events.length + 1),
       at: event.at ?? new Date(),
       operation: event.operation ?? null,
+      callerKind: event.callerKind ?? null,
+      clientRequestId: event.clientRequestId ?? null,
+      count: event.count ?? 1,
     };
     this.events.push(stored);
     return stored;
+  }
+  async addToCount(id: string, by: number) {
+    const event = this.events.find((candidate) => candidate.id === id);
+    if (event) event.count += by;
   }
   async list(): Promise<Page<AuditEvent>> {
     return {

@@ -39,13 +39,13 @@ describe("issueMyAccessToken", () => {
     expect(limiter.consumed[1]).toEqual(["mint"]);
   });
 
-  test("beyond policy is FORBIDDEN before any quota or ACS call, and recorded as a denial", async () => {
+  test("beyond policy is FORBIDDEN before any ACS quota or call, and recorded as a denial", async () => {
     const guest = callerAs("gus", ["guest"]);
     await expect(service.issueMyAccessToken(guest, ["chat"], 60)).rejects.toMatchObject({
       code: "FORBIDDEN",
     });
     expect(acs.calls).toEqual([]);
-    expect(limiter.consumed).toEqual([]);
+    expect(limiter.consumed).toEqual([["denial"]]); // only the caller's denial budget
     expect(actions()).toEqual(["token.issue denied"]);
   });
 
@@ -112,7 +112,7 @@ describe("createIdentity and createIdentityWithToken", () => {
     ).rejects.toMatchObject({ code: "FORBIDDEN" });
     const minted = await service.createIdentityWithToken(callerAs("s", ["service"]), "dave", ["chat"], 60);
     expect(minted.identity.owner).toBe("dave");
-    expect(limiter.consumed).toEqual([["create", "mint"]]);
+    expect(limiter.consumed).toEqual([["denial"], ["create", "mint"]]);
   });
 });
 

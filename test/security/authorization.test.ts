@@ -89,7 +89,13 @@ function expectDenied(
 const code = (sent: Sent) => sent.body.errors?.[0]?.extensions?.code;
 
 beforeAll(async () => {
-  service = await startTestService();
+  // This file checks each refusal's own answer and audit event: a denial budget that no test here
+  // reaches, and one event per denial (the budget and aggregation have their own tests, second-pass).
+  service = await startTestService({
+    RATE_LIMIT_DENIAL_PER_MINUTE: "10000",
+    RATE_LIMIT_DENIAL_PER_MINUTE_PER_ADDRESS: "10000",
+    AUDIT_DENIAL_WINDOW_SECONDS: "0",
+  });
   for (const [subject, roles] of [
     ["alice", ["user"]],
     ["bob", ["user"]],

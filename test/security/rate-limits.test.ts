@@ -508,7 +508,8 @@ describe("configuration", () => {
       ACS_QUOTA_REVOKE_PER_30S: "500",
       ACS_QUOTA_DELETE_PER_30S: "500",
     });
-    expect(config.acsQuota).toEqual({ mint: 1000, create: 1000, revoke: 500, delete: 500 });
+    // `denial` is not an ACS action: its service-wide ceiling keeps its default.
+    expect(config.acsQuota).toEqual({ mint: 1000, create: 1000, revoke: 500, delete: 500, denial: 2700 });
     expect(config.warnings).toEqual([]);
   });
 });

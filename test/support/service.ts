@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig, type AppConfig } from "../../src/config";
+import { startEmulator } from "../../src/emulator";
 import { startService, type RunningService } from "../../src/server/start-service";
 import { createLogger, type Logger } from "../../src/server/logger";
 import { graphqlClient, type TestClient } from "./graphql-client";
@@ -117,18 +118,24 @@ function recordServiceSecrets(config: AppConfig, service: RunningService): void 
  */
 export async function startProductionTestService(env: Record<string, string> = {}): Promise<TestService> {
   const issuer = await startJwksServer();
+  // Production refuses the embedded emulator: the emulator runs beside it, as a real ACS resource would.
+  const acs = await startEmulator();
   try {
     const service = await startTestService({
       NODE_ENV: "production",
       AUTH_ISSUER: issuer.url,
       AUTH_JWKS_URL: issuer.jwksUrl,
       AUTH_AUDIENCE: "api://acs-identity-graph",
+      ACS_CONNECTION_STRING: acs.connectionString,
       ...env,
     });
     const stop = service.stop;
-    return { ...service, stop: async () => Promise.all([stop(), issuer.stop()]).then(() => undefined) };
+    return {
+      ...service,
+      stop: async () => Promise.all([stop(), issuer.stop(), acs.close()]).then(() => undefined),
+    };
   } catch (error) {
-    await issuer.stop();
+    await Promise.all([issuer.stop(), acs.close()]);
     throw error;
   }
 }

@@ -563,6 +563,9 @@ export function storeContract(getStore: () => Store): void {
         errorCode: null,
         requestId: "req-1",
         operation: null,
+        callerKind: null,
+        clientRequestId: null,
+        count: 1,
       });
       expect(full.at.getTime()).toBeGreaterThanOrEqual(before);
       expect(full.at.getTime()).toBeLessThanOrEqual(Date.now());
@@ -584,6 +587,23 @@ export function storeContract(getStore: () => Store): void {
       );
       expect(named.operation).toBe("Query.auditEvents");
       expect((await audit.list({ first: 10, actor })).items).toEqual([named, full, failed]);
+    });
+
+    test("the caller kind and the client's request id are kept; a denial's count grows by addToCount", async () => {
+      const { audit } = getStore();
+      const actor = ownerName("counted");
+      const recorded = await audit.record(
+        event({
+          actor,
+          action: "identity.read",
+          outcome: "denied",
+          callerKind: "subject",
+          clientRequestId: "client-id-0001",
+        }),
+      );
+      expect(recorded).toMatchObject({ callerKind: "subject", clientRequestId: "client-id-0001", count: 1 });
+      await audit.addToCount(recorded.id, 41);
+      expect((await audit.list({ first: 1, actor })).items[0].count).toBe(42);
     });
 
     test("list is newest first by (at, id), paging with no gaps or repeats within one millisecond", async () => {
@@ -671,6 +691,9 @@ export function storeContract(getStore: () => Store): void {
         "error_code",
         "request_id",
         "operation",
+        "caller_kind",
+        "client_request_id",
+        "count",
       ]);
       for (const column of [...identities, ...audit].filter((c) => c.data_type.startsWith("timestamp"))) {
         expect(column).toMatchObject({ data_type: "timestamp with time zone", datetime_precision: 3 });

@@ -5,7 +5,7 @@ import type { Caller } from "../../src/identity/caller";
 import { createRateLimiter, type RateLimitSettings } from "../../src/ratelimit";
 
 type Limits = RateLimitSettings["rateLimits"];
-const all = (n: number): Limits => ({ mint: n, create: n, revoke: n, delete: n });
+const all = (n: number): Limits => ({ mint: n, create: n, revoke: n, delete: n, denial: n });
 
 function limiter(overrides: Partial<RateLimitSettings> = {}) {
   return createRateLimiter({

@@ -1,6 +1,14 @@
 // The piece a real app copies: a tokenRefresher for AzureCommunicationTokenCredential that asks
 // acs-identity-graph for a fresh token of the signed-in user's own identity.
+//
+// Its operations are sent as persisted queries: build.mjs extracts them into a manifest (Apollo's
+// persisted query list format) that the service can be told to trust (TRUSTED_DOCUMENTS_FILE), and the
+// link sends each operation's id from that manifest. A service that trusts the manifest runs only
+// these operations; one that does not asks for the text once (automatic persisted queries).
 import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql } from "@apollo/client";
+import { PersistedQueryLink } from "@apollo/client/link/persisted-queries";
+import { generatePersistedQueryIdsFromManifest } from "@apollo/persisted-query-lists";
+import manifest from "virtual:persisted-query-manifest";
 
 const ISSUE_MY_ACCESS_TOKEN = gql`
   mutation IssueMyAccessToken($scopes: [TokenScope!]!) {
@@ -28,7 +36,9 @@ export function createTokenRefresher(
   onIssued: (issued: IssuedToken) => void,
 ): (abortSignal?: unknown) => Promise<string> {
   const client = new ApolloClient({
-    link: new HttpLink({ uri: endpoint }),
+    link: new PersistedQueryLink(
+      generatePersistedQueryIdsFromManifest({ loadManifest: () => manifest }),
+    ).concat(new HttpLink({ uri: endpoint })),
     cache: new InMemoryCache(),
   });
   return async (abortSignal) => {

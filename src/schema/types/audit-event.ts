@@ -1,4 +1,4 @@
-import { Directive, Field, ID, ObjectType } from "type-graphql";
+import { Directive, Field, ID, Int, ObjectType } from "type-graphql";
 import { TokenScope } from "./token-scope";
 
 @Directive("@authenticated")
@@ -13,8 +13,24 @@ export class AuditEvent {
   @Field({ description: "When it happened." })
   at!: Date;
 
-  @Field({ description: "Who did it: the caller's subject, or `anonymous`." })
+  @Field({
+    description:
+      "Who did it: the caller's subject, or `anonymous` for a caller without a token (`callerKind` tells the two apart).",
+  })
   actor!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "`subject` (a token's subject, even one that reads `anonymous`) or `anonymous` (no token). Null for events recorded before it was.",
+  })
+  callerKind!: string | null;
+
+  @Field(() => Int, {
+    description:
+      "How many identical attempts this event stands for: 1, except for a denial repeated (same actor, action, identity, code and operation) within the aggregation window (AUDIT_DENIAL_WINDOW_SECONDS).",
+  })
+  count!: number;
 
   @Field({
     description:
@@ -60,7 +76,15 @@ export class AuditEvent {
 
   @Field(() => String, {
     nullable: true,
-    description: "The request id, to find the request in the service's logs.",
+    description:
+      "The service's own id of the request (its x-request-id response header), to find it in the service's logs.",
   })
   requestId!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The x-request-id the client sent, when it was 8 to 64 letters, digits or `._-`: the client's claim, for correlating with its own logs, never the service's id.",
+  })
+  clientRequestId!: string | null;
 }
