@@ -1,0 +1,26 @@
+// Tells a database outage (a transient condition: SERVICE_UNAVAILABLE) from a bug (INTERNAL).
+
+/** Node socket errors: the server cannot be reached or the connection broke. */
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EPIPE"]);
+
+/**
+ * PostgreSQL SQLSTATEs that mean "not now" rather than "wrong": class 08 (connection exception),
+ * 53300 too_many_connections, 57P01..57P03 (admin/crash shutdown, cannot connect now).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08...|53300|57P0[123])$/;
+
+/** Messages of `pg` (pool and client) and PGlite when there is no usable connection. */
+const UNAVAILABLE_MESSAGE =
+  /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Cannot use a pool after calling end|PGlite is closed|driver has already been destroyed/i;
+
+/** True when `error`, or an error in its `cause` chain, says the database is out of reach for now. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const e = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof e.code === "string" && (NETWORK_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code)))
+      return true;
+    if (typeof e.message === "string" && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+    current = e.cause;
+  }
+  return false;
+}
