@@ -63,8 +63,7 @@ export function withResilience<T extends object>(
   const now = options.now ?? Date.now;
   const pool = bulkhead(options.maxConcurrency, options.maxQueue);
   // Only outages count against the circuit: NOT_FOUND, bad input or throttling say ACS is up.
-  const isOutage = (error: Error) =>
-    error instanceof AppError && error.code === ErrorCode.ACS_UNAVAILABLE;
+  const isOutage = (error: Error) => error instanceof AppError && error.code === ErrorCode.ACS_UNAVAILABLE;
   const breaker = circuitBreaker(handleWhen(isOutage), {
     halfOpenAfter: options.breakerOpenMs,
     breaker: new ConsecutiveBreaker(options.breakerFailures),

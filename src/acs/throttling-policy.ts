@@ -42,7 +42,8 @@ export function isRepeatable(request: Pick<PipelineRequest, "method" | "url" | "
   if (method === "GET" || method === "DELETE" || method === "PUT" || method === "HEAD") return true;
   const path = new URL(request.url).pathname;
   if (/:(revokeAccessTokens|issueAccessToken|exchangeAccessToken)$/.test(path)) return true;
-  if (/\/identities\/?$/.test(path)) return typeof request.body === "string" && /"customId"\s*:/.test(request.body);
+  if (/\/identities\/?$/.test(path))
+    return typeof request.body === "string" && /"customId"\s*:/.test(request.body);
   return false;
 }
 

@@ -64,7 +64,10 @@ export function createDrain(
       server.close();
       server.closeIdleConnections();
     }
-    logger.info({ limitMs: options.limitMs, inFlight: inFlight.size }, "draining: finishing in-flight requests");
+    logger.info(
+      { limitMs: options.limitMs, inFlight: inFlight.size },
+      "draining: finishing in-flight requests",
+    );
     if (inFlight.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.limitMs);
@@ -77,7 +80,12 @@ export function createDrain(
     const cutOff = inFlight.size;
     for (const [res, request] of inFlight) {
       logger.error(
-        { requestId: res.locals.requestId, method: request.method, path: request.path, ranMs: Date.now() - request.startedAt },
+        {
+          requestId: res.locals.requestId,
+          method: request.method,
+          path: request.path,
+          ranMs: Date.now() - request.startedAt,
+        },
         "drain limit reached: request cut off",
       );
     }

@@ -113,7 +113,10 @@ export function healthRoutes(options: HealthOptions): Health {
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${ms} ms`), { code: "TIMEOUT" })), ms);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`timed out after ${ms} ms`), { code: "TIMEOUT" })),
+      ms,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
