@@ -16,11 +16,12 @@ const UNAVAILABLE_MESSAGE =
 /** True when `error`, or an error in its `cause` chain, says the database is out of reach for now. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const e = current as { code?: unknown; message?: unknown; cause?: unknown };
+    const e = current as { code?: unknown; message?: unknown; cause?: unknown; thrownValue?: unknown };
     if (typeof e.code === "string" && (NETWORK_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code)))
       return true;
     if (typeof e.message === "string" && UNAVAILABLE_MESSAGE.test(e.message)) return true;
-    current = e.cause;
+    // graphql-js wraps a thrown value it does not see as an Error (another realm's) in NonErrorThrown.
+    current = e.cause ?? e.thrownValue;
   }
   return false;
 }
