@@ -9,9 +9,12 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTF
  */
 const UNAVAILABLE_SQLSTATE = /^(08...|53300|57P0[123])$/;
 
-/** Messages of `pg` (pool and client) and PGlite when there is no usable connection. */
+/**
+ * Messages of `pg` when the server went away. Not a pool or PGlite that we closed ourselves: that is
+ * our bug (or a shutdown), not the database's outage.
+ */
 const UNAVAILABLE_MESSAGE =
-  /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Cannot use a pool after calling end|PGlite is closed|driver has already been destroyed/i;
+  /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error/i;
 
 /** True when `error`, or an error in its `cause` chain, says the database is out of reach for now. */
 export function isDatabaseUnavailable(error: unknown): boolean {
