@@ -91,6 +91,28 @@ describe("draining", () => {
   });
 });
 
+describe("the ops port (OPS_PORT)", () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({ OPS_PORT: "0" });
+  });
+  afterAll(() => service?.stop());
+
+  test("serves the metrics and the detail, which the public port no longer does", async () => {
+    expect(service.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(service.opsUrl).not.toBe(service.url);
+    const metrics = await fetch(`${service.opsUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^acs_circuit_state 0$/m);
+    expect((await fetch(`${service.opsUrl}/readyz/detail`)).status).toBe(200);
+    expect((await fetch(`${service.opsUrl}/readyz`)).status).toBe(200);
+    expect((await fetch(`${service.url}/metrics`)).status).toBe(404);
+    expect((await fetch(`${service.url}/readyz/detail`)).status).toBe(404);
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+  });
+});
+
 /** A TCP proxy to PostgreSQL that can be taken down (every connection cut, new ones refused) and up. */
 async function tcpProxy(target: { host: string; port: number }) {
   const sockets = new Set<net.Socket>();
