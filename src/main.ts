@@ -30,7 +30,11 @@ async function main(): Promise<void> {
   // finished; 3 the drain limit cut some off (each one is logged); 1 shutting down failed.
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal (Ctrl-C twice): skip the rest of the grace; in-flight requests still finish.
+      service.skipGrace();
+      return;
+    }
     stopping = true;
     service.logger.info({ signal }, "draining and shutting down");
     service

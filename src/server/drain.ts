@@ -19,6 +19,8 @@ export interface Drain {
   middleware(req: Request, res: Response, next: NextFunction): void;
   draining(): boolean;
   drain(): Promise<DrainResult>;
+  /** Ends the grace now (a second SIGINT/SIGTERM): nobody is waiting for readiness to be noticed. */
+  skipGrace(): void;
 }
 
 export function createDrain(
@@ -28,6 +30,7 @@ export function createDrain(
   let phase: "serving" | "grace" | "closing" = "serving";
   const inFlight = new Map<Response, { method: string; path: string; startedAt: number }>();
   let idle: (() => void) | undefined;
+  let endGrace: (() => void) | undefined;
   let result: Promise<DrainResult> | undefined;
 
   const middleware = (req: Request, res: Response, next: NextFunction) => {
@@ -58,7 +61,13 @@ export function createDrain(
     const { logger } = options;
     phase = "grace";
     logger.info({ graceMs: options.graceMs, inFlight: inFlight.size }, "draining: readiness fails now");
-    await new Promise((resolve) => setTimeout(resolve, options.graceMs));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.graceMs);
+      endGrace = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
     phase = "closing";
     for (const server of servers) {
       server.close();
@@ -99,5 +108,6 @@ export function createDrain(
     middleware,
     draining: () => phase !== "serving",
     drain: () => (result ??= run()),
+    skipGrace: () => endGrace?.(),
   };
 }

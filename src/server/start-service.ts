@@ -41,6 +41,8 @@ export interface RunningService {
   opsUrl: string | undefined;
   /** SIGTERM's first step: fail readiness, wait the grace, refuse new requests, finish in-flight ones. */
   drain(): Promise<DrainResult>;
+  /** Ends the drain's grace at once (a second signal). */
+  skipGrace(): void;
   close(): Promise<void>;
 }
 
@@ -191,6 +193,7 @@ export async function startService(
       metrics,
       opsUrl,
       drain: drain.drain,
+      skipGrace: drain.skipGrace,
       close,
     };
   } catch (error) {

@@ -91,6 +91,21 @@ describe("draining", () => {
   });
 });
 
+describe("a second signal", () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({ DRAIN_GRACE_MS: "300000" });
+  });
+  afterAll(() => service?.stop());
+
+  test("ends the grace at once", async () => {
+    const drained = service.drain();
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(503);
+    service.skipGrace(); // otherwise 5 minutes, far beyond this test's time limit
+    expect(await drained).toEqual({ cutOff: 0 });
+  });
+});
+
 describe("the ops port (OPS_PORT)", () => {
   let service: TestService;
   beforeAll(async () => {
