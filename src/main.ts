@@ -4,6 +4,9 @@ import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config";
 import { startService } from "./server/start-service";
 
+/** The drain limit cut off requests that had been accepted. */
+const EXIT_CUT_OFF = 3;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const service = await startService(config);
@@ -19,18 +22,31 @@ async function main(): Promise<void> {
     `  data:     ${database}; other state in ${config.dataDir}`,
     `  limits:   ${config.redisUrl ? "shared in Redis" : "in memory"}`,
   ];
+  if (service.opsUrl) lines.push(`  ops:      ${service.opsUrl}/metrics, ${service.opsUrl}/readyz/detail`);
   if (service.devIssuer) lines.push(`  token:    npm run token -- --sub alice --roles user`);
   process.stdout.write(`${lines.join("\n")}\n`);
 
+  // Drain (see src/server/drain.ts), then close the pools. Exit codes: 0 every accepted request
+  // finished; 3 the drain limit cut some off (each one is logged); 1 shutting down failed.
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal (Ctrl-C twice): skip the rest of the grace; in-flight requests still finish.
+      service.skipGrace();
+      return;
+    }
     stopping = true;
     service.logger.info({ signal }, "draining and shutting down");
-    service.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    service
+      .drain()
+      .then(async ({ cutOff }) => {
+        await service.close();
+        process.exit(cutOff > 0 ? EXIT_CUT_OFF : 0);
+      })
+      .catch((err: unknown) => {
+        service.logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      });
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));

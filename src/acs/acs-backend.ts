@@ -15,7 +15,7 @@ export type AcsBackendOptions = (
 ) & {
   /** Upper bound for one ACS operation, retries included. */
   timeoutMs: number;
-  /** Retries for network errors and 5xx; 429 is never retried here (see throttling-policy). */
+  /** Retries for network errors and 5xx of requests safe to repeat; 429 never (see throttling-policy). */
   maxRetries: number;
   /** More pipeline policies, e.g. trustPolicies(ACS_CA_FILE) for an endpoint behind a private CA. */
   additionalPolicies?: AdditionalPolicy[];

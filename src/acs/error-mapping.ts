@@ -1,5 +1,5 @@
 import { AppError, ErrorCode } from "../errors";
-import { AcsThrottledError } from "./throttling-policy";
+import { AcsNotRetriedError, AcsThrottledError } from "./throttling-policy";
 
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
@@ -83,12 +83,16 @@ export function mapAcsError(operation: string, error: unknown, timeoutMs: number
     );
   }
   if (status === 408 || status >= 500) {
+    // ACS's own Retry-After on a 5xx (e.g. 503) is passed on, and honoured locally (resilience.ts).
+    const retryAfterSeconds = error instanceof AcsNotRetriedError ? error.retryAfterSeconds : undefined;
     return new AcsError(
       ErrorCode.ACS_UNAVAILABLE,
-      "Azure Communication Services is unavailable; try again shortly.",
+      retryAfterSeconds === undefined
+        ? "Azure Communication Services is unavailable; try again shortly."
+        : `Azure Communication Services is unavailable; retry after ${retryAfterSeconds} seconds.`,
       e.code,
       status,
-      {},
+      retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
       error,
     );
   }

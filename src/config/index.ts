@@ -77,6 +77,18 @@ const EnvSchema = z.object({
   ACS_CA_FILE: z.string().min(1).optional(),
   ACS_TIMEOUT_MS: positiveInt.default(10_000),
   ACS_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  // Fail fast on ACS (src/acs/resilience.ts): calls at once, calls waiting, and the circuit breaker.
+  ACS_MAX_CONCURRENCY: positiveInt.max(1_000).default(32),
+  ACS_MAX_QUEUE: z.coerce.number().int().min(0).max(10_000).default(256),
+  ACS_BREAKER_FAILURES: positiveInt.max(1_000).default(5),
+  ACS_BREAKER_OPEN_SECONDS: positiveInt.max(3_600).default(10),
+  // SIGTERM: readiness fails at once; after the grace, new requests are refused and in-flight ones get
+  // up to the limit; cutting any off exits non-zero.
+  DRAIN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(5_000),
+  DRAIN_LIMIT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  // /metrics, /readyz/detail and the ops routes on their own port, not the public one (unset: public).
+  OPS_PORT: port.optional(),
+  OPS_HOST: z.string().min(1).optional(),
 
   DATABASE_URL: z
     .string()
@@ -189,7 +201,21 @@ export interface AppConfig {
   /** Where embedded state lives: the database, the emulator's journal, the development signing key. */
   dataDir: string;
   logLevel: string;
-  acs: AcsSettings & { timeoutMs: number; maxRetries: number; caFile: string | undefined };
+  acs: AcsSettings & {
+    timeoutMs: number;
+    maxRetries: number;
+    caFile: string | undefined;
+    /** ACS calls at once from this process, and how many more may wait for a slot. */
+    maxConcurrency: number;
+    maxQueue: number;
+    /** Consecutive ACS outages that open the circuit, and how long it stays open before a probe. */
+    breakerFailures: number;
+    breakerOpenSeconds: number;
+  };
+  /** SIGTERM: how long readiness fails before new requests are refused, then the in-flight limit. */
+  drain: { graceMs: number; limitMs: number };
+  /** Where /metrics, /readyz/detail and the ops routes are served; undefined: on the public port. */
+  ops: { host: string; port: number } | undefined;
   database: { kind: "embedded"; dir: string } | { kind: "postgres"; url: string; poolSize: number };
   redisUrl: string | undefined;
   auth: {
@@ -395,7 +421,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ? { issuer: e.EMULATOR_TEAMS_ISSUER, jwksUrl: e.EMULATOR_TEAMS_JWKS_URL }
       : undefined,
     logLevel: e.LOG_LEVEL,
-    acs: { ...acs, timeoutMs: e.ACS_TIMEOUT_MS, maxRetries: e.ACS_MAX_RETRIES, caFile: e.ACS_CA_FILE },
+    acs: {
+      ...acs,
+      timeoutMs: e.ACS_TIMEOUT_MS,
+      maxRetries: e.ACS_MAX_RETRIES,
+      caFile: e.ACS_CA_FILE,
+      maxConcurrency: e.ACS_MAX_CONCURRENCY,
+      maxQueue: e.ACS_MAX_QUEUE,
+      breakerFailures: e.ACS_BREAKER_FAILURES,
+      breakerOpenSeconds: e.ACS_BREAKER_OPEN_SECONDS,
+    },
+    drain: { graceMs: e.DRAIN_GRACE_MS, limitMs: e.DRAIN_LIMIT_MS },
+    ops: e.OPS_PORT === undefined ? undefined : { host: e.OPS_HOST ?? e.HOST, port: e.OPS_PORT },
     database: e.DATABASE_URL
       ? { kind: "postgres", url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
       : { kind: "embedded", dir: path.join(dataDir, "db") },

@@ -9,12 +9,15 @@ export const ErrorCode = {
   RATE_LIMITED: "RATE_LIMITED",
   ACS_THROTTLED: "ACS_THROTTLED",
   ACS_UNAVAILABLE: "ACS_UNAVAILABLE",
+  /** Our own dependency (database, Redis) is out, or the process is draining: retry after retryAfterSeconds. */
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  /** A bug: never a transient condition (those are SERVICE_UNAVAILABLE, ACS_UNAVAILABLE, ...). */
   INTERNAL: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export interface AppErrorDetails {
-  /** Seconds until the caller may retry (RATE_LIMITED, ACS_THROTTLED). */
+  /** Seconds until the caller may retry (RATE_LIMITED, ACS_THROTTLED, ACS_UNAVAILABLE, SERVICE_UNAVAILABLE). */
   retryAfterSeconds?: number;
   /** The argument that was wrong (BAD_USER_INPUT). */
   field?: string;
@@ -39,3 +42,7 @@ export const forbidden = (message: string) => new AppError(ErrorCode.FORBIDDEN, 
 export const badInput = (message: string, field?: string) =>
   new AppError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
 export const notFound = (message: string) => new AppError(ErrorCode.NOT_FOUND, message);
+
+/** A transient outage of a dependency of ours: a retry after `retryAfterSeconds` may succeed. */
+export const serviceUnavailable = (message: string, retryAfterSeconds: number, cause?: unknown) =>
+  new AppError(ErrorCode.SERVICE_UNAVAILABLE, message, { retryAfterSeconds }, { cause });

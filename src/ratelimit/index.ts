@@ -10,7 +10,7 @@ import {
   type RateLimiterAbstract,
 } from "rate-limiter-flexible";
 import type { AppConfig } from "../config";
-import { AppError, ErrorCode } from "../errors";
+import { AppError, ErrorCode, serviceUnavailable } from "../errors";
 import type { Caller } from "../identity/caller";
 import type { RateBucket } from "../identity/model";
 import { rateLimitFor } from "../identity/policy";
@@ -32,6 +32,8 @@ export interface ClosableRateLimiter extends RateLimiter {
 
 /** How long one Redis command may take (queued while connecting included) before the request fails. */
 const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+/** What a caller refused because Redis is out is told to wait: about one reconnect attempt. */
+const STORE_OUTAGE_RETRY_SECONDS = 5;
 
 const ACTIONS: Record<RateBucket, string> = {
   mint: "token issues",
@@ -178,13 +180,12 @@ async function take({ limiter, key, refusal }: Charge): Promise<void> {
       throw new AppError(ErrorCode.RATE_LIMITED, refusal(retryAfterSeconds), { retryAfterSeconds });
     }
     // The store failed (Redis unreachable or too slow). Fail closed: without a working limit nothing is
-    // sent to ACS. INTERNAL keeps the code list stable; the message tells the caller it is transient,
-    // and the cause is logged with the request id.
-    throw new AppError(
-      ErrorCode.INTERNAL,
+    // sent to ACS. SERVICE_UNAVAILABLE says it is transient (INTERNAL means a bug); the cause is logged
+    // with the request id.
+    throw serviceUnavailable(
       "Rate limits cannot be checked right now, so nothing was done. Try again shortly.",
-      {},
-      { cause: rejection },
+      STORE_OUTAGE_RETRY_SECONDS,
+      rejection,
     );
   }
 }

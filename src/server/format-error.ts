@@ -1,6 +1,10 @@
 import { ApolloServerErrorCode } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { AppError, ErrorCode } from "../errors";
+import { isDatabaseUnavailable } from "../store";
+
+/** How long a caller refused during a database outage is asked to wait (about one reconnect). */
+export const DATABASE_OUTAGE_RETRY_SECONDS = 5;
 
 // Apollo's own codes for requests that never reached a resolver (parse, validation, variable coercion,
 // persisted queries): all of them but its internal error, which is masked like any other.
@@ -44,6 +48,21 @@ function isUncodedClientError(error: unknown): error is GraphQLError {
 /** Stable codes and actionable messages for callers; everything unexpected is masked. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = rootCause(error);
+  // A database outage is transient, not a bug: SERVICE_UNAVAILABLE, keeping our message when there is one.
+  if (
+    !(original instanceof AppError && original.code !== ErrorCode.INTERNAL) &&
+    isDatabaseUnavailable(original)
+  ) {
+    return {
+      message:
+        original instanceof AppError
+          ? original.message
+          : "The database is unavailable right now, so nothing was done. Try again shortly.",
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: DATABASE_OUTAGE_RETRY_SECONDS },
+    };
+  }
   if (original instanceof AppError) {
     return {
       message: original.message,
@@ -73,7 +92,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 /** True for errors the caller caused or expected; false for the ones worth an operator's look. */
 export function isExpectedError(error: unknown): boolean {
   const original = rootCause(error);
-  if (original instanceof AppError) return original.code !== ErrorCode.INTERNAL;
+  if (isDatabaseUnavailable(original)) return false; // an outage is worth an operator's look
+  if (original instanceof AppError)
+    return original.code !== ErrorCode.INTERNAL && original.code !== ErrorCode.SERVICE_UNAVAILABLE;
   if (isUncodedClientError(error)) return true;
   const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
   return typeof code === "string" && APOLLO_CLIENT_CODES.has(code);

@@ -62,7 +62,12 @@ export function requestLoggingPlugin(logger: Logger, metrics: Metrics): ApolloSe
 }
 
 /** The codes that tell the caller to come back later, with `extensions.retryAfterSeconds`. */
-const RETRY_LATER: ReadonlySet<unknown> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.ACS_THROTTLED]);
+const RETRY_LATER: ReadonlySet<unknown> = new Set([
+  ErrorCode.RATE_LIMITED,
+  ErrorCode.ACS_THROTTLED,
+  ErrorCode.ACS_UNAVAILABLE,
+  ErrorCode.SERVICE_UNAVAILABLE,
+]);
 
 /**
  * Mirrors `retryAfterSeconds` in the HTTP `Retry-After` header (the longest wait when several errors

@@ -3,6 +3,7 @@ import express from "express";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createAcsBackend, entraClient, trustPolicies } from "../acs";
+import { withResilience } from "../acs/resilience";
 import { createBearerVerifier, loadOrCreateDevIssuer, loadPolicy, type DevIssuer } from "../auth";
 import type { AppConfig } from "../config";
 import { startEmulator, type RunningEmulator } from "../emulator";
@@ -14,11 +15,13 @@ import { createApolloServer } from "./apollo";
 import { bodyErrorHandler } from "./body-errors";
 import { createContextFactory } from "./context";
 import { corsAllowlist, STUDIO_ORIGINS } from "./cors";
+import { createDrain, type DrainResult } from "./drain";
 import { healthRoutes } from "./health";
 import { createHttpServer } from "./http-server";
 import { indexRoutes } from "./index-routes";
 import { createLogger, type Logger } from "./logger";
-import { createMetrics } from "./metrics";
+import { countingRefusals, createMetrics, type Metrics } from "./metrics";
+import { startOpsServer } from "./ops-server";
 import { makeDataDirPrivate } from "./private-data-dir";
 import { maxTokensMiddleware } from "./query-limits";
 import { requestId } from "./request-id";
@@ -35,6 +38,13 @@ export interface RunningService {
   devIssuer: DevIssuer | undefined;
   store: Store;
   logger: Logger;
+  metrics: Metrics;
+  /** The operators' port (/metrics, /readyz/detail), when OPS_PORT is set. */
+  opsUrl: string | undefined;
+  /** SIGTERM's first step: fail readiness, wait the grace, refuse new requests, finish in-flight ones. */
+  drain(): Promise<DrainResult>;
+  /** Ends the drain's grace at once (a second signal). */
+  skipGrace(): void;
   close(): Promise<void>;
 }
 
@@ -71,8 +81,9 @@ export async function startService(
       });
       cleanups.push(["emulator", () => emulator!.close()]);
     }
+    const metrics = createMetrics();
     const acsLimits = { timeoutMs: config.acs.timeoutMs, maxRetries: config.acs.maxRetries };
-    const acs =
+    const sdkBackend =
       config.acs.kind === "entra"
         ? createAcsBackend({
             endpoint: config.acs.endpoint,
@@ -85,12 +96,25 @@ export async function startService(
             additionalPolicies: trustPolicies(config.acs.caFile),
             ...acsLimits,
           });
+    // Fail fast: circuit breaker, ACS's Retry-After honoured locally, a cap on concurrent calls.
+    const acs = withResilience(
+      sdkBackend,
+      {
+        maxConcurrency: config.acs.maxConcurrency,
+        maxQueue: config.acs.maxQueue,
+        queueTimeoutMs: config.acs.timeoutMs,
+        breakerFailures: config.acs.breakerFailures,
+        breakerOpenMs: config.acs.breakerOpenSeconds * 1000,
+      },
+      metrics.acs,
+    );
+    metrics.watchAcs(acs.health);
 
     const store = await openStore(config.database);
     cleanups.push(["database", () => store.close()]);
     // Again, for the files PGlite has just created (it gives them mode 0666 whatever the umask).
     securePrivateData();
-    const limiter = createRateLimiter(config, logger);
+    const limiter = countingRefusals(createRateLimiter(config, logger), metrics);
     cleanups.push(["rate limiter", () => limiter.close()]);
 
     const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
@@ -112,7 +136,6 @@ export async function startService(
       denialWindowMs: config.auditDenialWindowSeconds * 1000,
     });
     cleanups.push(["audit trail", () => identities.flushAudit()]);
-    const metrics = createMetrics();
     if (identities.tokenReuse) watchTokenReuse(metrics.registry, identities.tokenReuse.stats);
 
     const trusted = config.http.trustedDocumentsFile
@@ -124,13 +147,30 @@ export async function startService(
     await apollo.start();
     cleanups.push(["graphql server", () => apollo.stop()]);
 
+    const drain = createDrain([httpServer], { ...config.drain, logger });
     app.use(requestId);
-    app.use(
-      healthRoutes(
-        { database: () => store.ping(), acs: () => acs.ping(), rateLimiter: () => limiter.ping() },
-        metrics,
-      ),
-    );
+    app.use(drain.middleware);
+    const health = healthRoutes({
+      // The database is this replica's own (its pool, or its embedded folder): gating. Redis is shared
+      // by every replica: reported, not gating (callers get SERVICE_UNAVAILABLE with a retry time).
+      checks: {
+        database: { run: () => store.ping(), gating: true },
+        rateLimiter: { run: () => limiter.ping(), gating: false },
+      },
+      acs: acs.health,
+      draining: drain.draining,
+      logger,
+      metrics,
+    });
+    app.use(health.publicRoutes);
+    let opsUrl: string | undefined;
+    if (config.ops) {
+      const ops = await startOpsServer([health.publicRoutes, health.opsRoutes], config.ops);
+      cleanups.push(["ops server", () => ops.close()]);
+      opsUrl = ops.url;
+    } else {
+      app.use(health.opsRoutes);
+    }
     app.use(
       "/graphql",
       corsAllowlist([...config.http.corsOrigins, ...(config.http.corsAllowStudio ? STUDIO_ORIGINS : [])]),
@@ -163,7 +203,19 @@ export async function startService(
     const { port } = httpServer.address() as AddressInfo;
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
-    return { url, graphqlUrl: `${url}/graphql`, emulator, devIssuer, store, logger, close };
+    return {
+      url,
+      graphqlUrl: `${url}/graphql`,
+      emulator,
+      devIssuer,
+      store,
+      logger,
+      metrics,
+      opsUrl,
+      drain: drain.drain,
+      skipGrace: drain.skipGrace,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

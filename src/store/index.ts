@@ -12,6 +12,7 @@ import type { Database } from "./database";
 import { SqlIdentityStore } from "./identity-store";
 
 export type { DatabaseSettings } from "./connect";
+export { isDatabaseUnavailable } from "./unavailable";
 
 export interface Store {
   /** An `IdentityStore`, whose `list` also takes `includeDeleted`. */
