@@ -78,11 +78,22 @@ test("a valid token from the discovered issuer yields the subject and roles", as
   expect(await verifier().authenticate(`Bearer ${await token()}`)).toEqual({
     subject: "alice",
     roles: ["user"],
+    objectId: null,
   });
 });
 
+test("the caller's Entra object id comes from AUTH_OBJECT_ID_CLAIM (oid by default), only as a string", async () => {
+  const oid = "0b6b6d5e-3c6a-4a39-9f1e-2f1d7b0d2a11";
+  expect((await verifier().authenticate(`Bearer ${await token({ oid })}`)).objectId).toBe(oid);
+  const custom = verifier({ AUTH_OBJECT_ID_CLAIM: "object_id" });
+  expect(
+    (await custom.authenticate(`Bearer ${await token({ object_id: oid, oid: "other" })}`)).objectId,
+  ).toBe(oid);
+  expect((await verifier().authenticate(`Bearer ${await token({ oid: 42 })}`)).objectId).toBeNull();
+});
+
 test("no header is the anonymous caller", async () => {
-  expect(await verifier().authenticate(undefined)).toEqual({ subject: null, roles: [] });
+  expect(await verifier().authenticate(undefined)).toEqual({ subject: null, roles: [], objectId: null });
 });
 
 describe("refused tokens", () => {
@@ -185,6 +196,7 @@ describe("the development issuer", () => {
     expect(await v.authenticate(`Bearer ${await first.sign({ sub: "dev", roles: ["admin"] })}`)).toEqual({
       subject: "dev",
       roles: ["admin"],
+      objectId: null,
     });
   });
 
@@ -206,6 +218,7 @@ describe("the development issuer", () => {
     expect(await v.authenticate(`Bearer ${lines[0]}`)).toEqual({
       subject: "alice",
       roles: ["user", "guest"],
+      objectId: null,
     });
     const refused: string[] = [];
     const env = {
