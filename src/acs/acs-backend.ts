@@ -5,6 +5,7 @@ import {
 import type { TokenCredential } from "@azure/core-auth";
 import type { AcsScope } from "../identity/model";
 import type { AcsIdentityBackend, IssuedToken } from "../identity/ports";
+import { createIdentityCreator } from "./custom-id";
 import { mapAcsError } from "./error-mapping";
 import { surfaceThrottlingPolicy } from "./throttling-policy";
 
@@ -45,11 +46,18 @@ export function createAcsBackend(options: AcsBackendOptions): AcsIdentityBackend
     }
   };
   const user = (id: string) => ({ communicationUserId: id });
+  // Creates go through our own request: it can send a customId, and retries only when that is sent.
+  const createRequest = createIdentityCreator({
+    target:
+      "connectionString" in options
+        ? { connectionString: options.connectionString }
+        : { endpoint: options.endpoint, credential: options.credential },
+    maxRetries: options.maxRetries,
+  });
 
   return {
-    async createIdentity() {
-      const created = await call("createIdentity", (abortSignal) => client.createUser({ abortSignal }));
-      return { id: created.communicationUserId };
+    async createIdentity(customId?: string) {
+      return call("createIdentity", (abortSignal) => createRequest(customId, abortSignal));
     },
     async issueToken(id: string, scopes: AcsScope[], expiresInMinutes: number): Promise<IssuedToken> {
       const issued = await call("issueToken", (abortSignal) =>

@@ -67,12 +67,19 @@ const EnvSchema = z.object({
   ACS_ENDPOINT: url.optional(),
   ACS_TIMEOUT_MS: positiveInt.default(10_000),
   ACS_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  // Repeat-safe creates (customId, preview API 2025-03-02-preview): on by default on the emulator only.
+  ACS_CUSTOM_ID: bool.optional(),
+  // The reconciler's period (0: only at start and when an operator runs it) and the longest wait for
+  // another request's create of the same owner (docs/consistency.md).
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  OWNER_CREATE_WAIT_MS: positiveInt.max(120_000).default(15_000),
 
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.min(100).default(10_000),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "must be a redis:// URL")
@@ -147,8 +154,17 @@ export interface AppConfig {
   /** Where embedded state lives: the database, the emulator's journal, the development signing key. */
   dataDir: string;
   logLevel: string;
-  acs: AcsSettings & { timeoutMs: number; maxRetries: number };
-  database: { kind: "embedded"; dir: string } | { kind: "postgres"; url: string; poolSize: number };
+  acs: AcsSettings & {
+    timeoutMs: number;
+    maxRetries: number;
+    /** Creates carry a customId, so a repeat returns the same identity (docs/consistency.md). */
+    customId: boolean;
+  };
+  database:
+    | { kind: "embedded"; dir: string }
+    | { kind: "postgres"; url: string; poolSize: number; statementTimeoutMs?: number };
+  /** Recovery of what failures left half done (docs/consistency.md). */
+  consistency: { reconcileIntervalSeconds: number; ownerCreateWaitMs: number };
   redisUrl: string | undefined;
   auth: {
     issuer: string | undefined;
@@ -266,10 +282,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: e.PORT,
     dataDir,
     logLevel: e.LOG_LEVEL,
-    acs: { ...acs, timeoutMs: e.ACS_TIMEOUT_MS, maxRetries: e.ACS_MAX_RETRIES },
+    acs: {
+      ...acs,
+      timeoutMs: e.ACS_TIMEOUT_MS,
+      maxRetries: e.ACS_MAX_RETRIES,
+      customId: e.ACS_CUSTOM_ID ?? acs.kind === "emulator",
+    },
     database: e.DATABASE_URL
-      ? { kind: "postgres", url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      ? {
+          kind: "postgres",
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+        }
       : { kind: "embedded", dir: path.join(dataDir, "db") },
+    consistency: {
+      reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+      ownerCreateWaitMs: e.OWNER_CREATE_WAIT_MS,
+    },
     redisUrl: e.REDIS_URL,
     auth: {
       issuer: e.AUTH_ISSUER,

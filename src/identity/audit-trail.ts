@@ -18,6 +18,8 @@ export interface AuditContext {
    * the audit trail records the truth (a denial, and whether the identity is known) instead.
    */
   hidden?: { errorCode: ErrorCode };
+  /** Set when the success was already recorded with the change itself (a new identity's create). */
+  recorded?: boolean;
 }
 
 /** A refusal to record that happened outside a mutation (a read, or the schema's guard). */
@@ -87,6 +89,7 @@ export class AuditTrail {
       }
       throw error;
     }
+    if (event.recorded) return result;
     await this.write(caller, {
       action: event.action,
       identityId: "identity" in result ? result.identity.id : result.id,

@@ -1,33 +1,48 @@
 // The use cases of the domain core, each a short story: check the request and the caller's rights,
 // spend quota, act through ACS and the store, and leave a record in the audit trail. The collaborators
 // each have one job: access (who may), AuditTrail (what is recorded), IdentityProvisioner (ACS and the
-// store in step), validation (well-formed input) and the ports (ACS, store, audit log, rate limiter).
+// store in step), Reconciler (finishing what failures left half done), validation (well-formed input)
+// and the ports (ACS, store, creation ledger, audit log, rate limiter).
 import { ErrorCode, notFound } from "../errors";
 import { maySee, owns, requirePermission, requireSubject, tokenLifetime, unknownIdentity } from "./access";
 import { AuditTrail, type AuditContext, type DeniedAttempt } from "./audit-trail";
 import { actorOf, type Caller } from "./caller";
-import type { AcsScope, AuditEvent, IdentityRecord, Page } from "./model";
+import type { AcsScope, AuditEvent, IdentityCreation, IdentityRecord, Page } from "./model";
 import type { Permission } from "./policy";
 import type {
   AcsIdentityBackend,
   AuditLog,
+  CreationLedger,
   IdentityStore,
   ListAuditQuery,
   ListIdentitiesQuery,
   RateLimiter,
 } from "./ports";
-import { IdentityProvisioner, type MintedToken } from "./provisioning";
+import { IdentityProvisioner, type MintedToken, type ProvisioningOptions } from "./provisioning";
+import { Reconciler, type ReconcileReport } from "./reconciler";
 import { assertCursor, assertIdentityId, assertOwner, assertPageSize } from "./validation";
 
 export type { DeniedAttempt } from "./audit-trail";
-export type { MintedToken } from "./provisioning";
+export type { MintedToken, ProvisioningOptions } from "./provisioning";
+export type { ReconcileReport } from "./reconciler";
 
 export interface IdentityServiceDeps {
   acs: AcsIdentityBackend;
   store: IdentityStore;
+  creations: CreationLedger;
   audit: AuditLog;
   limiter: RateLimiter;
+  /** Default: creates without customId, a 15 s lease and a 15 s wait for another's create. */
+  provisioning?: Partial<ProvisioningOptions>;
   now?: () => Date;
+}
+
+/** What failures left half done, for an operator. */
+export interface PendingOperations {
+  /** Identities whose delete was requested and has not completed. */
+  deletes: IdentityRecord[];
+  /** Creates whose answer is not stored yet: `pending` (to be resumed) or `unknown` (an operator's). */
+  creations: IdentityCreation[];
 }
 
 /**
@@ -42,6 +57,9 @@ export class IdentityService {
   private readonly auditLog: AuditLog;
   private readonly trail: AuditTrail;
   private readonly provisioner: IdentityProvisioner;
+  private readonly creations: CreationLedger;
+  /** Finishes what failures left half done; run it at start and periodically (the server does). */
+  readonly reconciler: Reconciler;
 
   constructor(deps: IdentityServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -50,7 +68,21 @@ export class IdentityService {
     this.limiter = deps.limiter;
     this.auditLog = deps.audit;
     this.trail = new AuditTrail(deps.audit);
-    this.provisioner = new IdentityProvisioner(deps.acs, deps.store, this.now);
+    this.creations = deps.creations;
+    const provisioning: ProvisioningOptions = {
+      repeatSafe: false,
+      leaseMs: 15_000,
+      ownerWaitMs: 15_000,
+      ...deps.provisioning,
+    };
+    this.provisioner = new IdentityProvisioner(deps.acs, deps.store, deps.creations, provisioning, this.now);
+    this.reconciler = new Reconciler({
+      ...deps,
+      ledger: deps.creations,
+      provisioner: this.provisioner,
+      graceMs: provisioning.leaseMs,
+      now: this.now,
+    });
   }
 
   /** The common path: get or create the caller's own identity, then mint a token for it. */
@@ -85,11 +117,11 @@ export class IdentityService {
       // A first mint also creates the identity in ACS, which spends the create quota too.
       const existing = await this.store.findActiveByOwner(userId);
       await this.limiter.consume(existing ? ["mint"] : ["mint", "create"], caller);
-      const { record, created } = existing
+      // A new identity's `identity.create` event is stored with it, by the provisioner.
+      const { record } = existing
         ? this.provisioner.existing(existing)
-        : await this.provisioner.forOwner(userId, actorOf(caller));
+        : await this.provisioner.forOwner(creationBy(caller, userId));
       audit.identityId = record.id;
-      if (created) await this.trail.recordCreation(caller, record);
       return this.provisioner.mint(record, scopes, minutes);
     });
   }
@@ -99,8 +131,9 @@ export class IdentityService {
       requirePermission(caller, ["identity:create"], "Creating identities");
       if (owner != null) assertOwner(owner);
       await this.limiter.consume("create", caller);
-      const { record } = await this.provision(caller, owner ?? null);
+      const { record, created } = await this.provision(caller, owner ?? null);
       audit.identityId = record.id;
+      audit.recorded = created; // the event was stored with the identity
       return record;
     });
   }
@@ -117,9 +150,8 @@ export class IdentityService {
       if (owner != null) assertOwner(owner);
       const minutes = tokenLifetime(caller, scopes, expiresInMinutes);
       await this.limiter.consume(["create", "mint"], caller);
-      const { record, created } = await this.provision(caller, owner ?? null);
+      const { record } = await this.provision(caller, owner ?? null);
       audit.identityId = record.id;
-      if (created) await this.trail.recordCreation(caller, record);
       return this.provisioner.mint(record, scopes, minutes);
     });
   }
@@ -163,7 +195,8 @@ export class IdentityService {
 
   /**
    * Deletes the ACS identity (which also invalidates its tokens) and marks the mapping deleted.
-   * The request is recorded first, so if ACS or the database fails midway, calling again completes it.
+   * The request is recorded first, so if ACS or the database fails midway, calling again (or the
+   * reconciler) completes it.
    */
   async deleteIdentity(caller: Caller, identityId: string): Promise<IdentityRecord> {
     return this.trail.audited(caller, { action: "identity.delete", identityId }, async () => {
@@ -234,6 +267,27 @@ export class IdentityService {
     return new Map([...found].filter(([, record]) => owns(caller, record)));
   }
 
+  /** Deletes and creates that failures left half done. Needs identity:delete (an operator's). */
+  async pendingOperations(caller: Caller, first: number): Promise<PendingOperations> {
+    await this.trail.authorize(caller, ["identity:delete"], "Listing pending operations", "identity.list");
+    assertPageSize(first);
+    const [deletes, creations] = await Promise.all([
+      this.store.pendingDeletes(this.now(), first),
+      this.creations.list(first),
+    ]);
+    return { deletes, creations };
+  }
+
+  /** Runs the reconciler now, on behalf of an operator (its actions are audited under their name). */
+  async reconcile(caller: Caller): Promise<ReconcileReport> {
+    await this.trail.authorize(caller, ["identity:delete"], "Running the reconciler", "identity.reconcile");
+    return this.reconciler.run({
+      actor: actorOf(caller),
+      requestId: caller.requestId,
+      operation: caller.operation ?? null,
+    });
+  }
+
   /** Records a refusal made outside the core (the schema's guard) in the audit trail. */
   recordDenial(caller: Caller, attempt: DeniedAttempt): Promise<void> {
     return this.trail.recordDenial(caller, attempt);
@@ -263,7 +317,17 @@ export class IdentityService {
   /** An owned identity is got-or-created (one per owner); an ownerless one is always new. */
   private provision(caller: Caller, owner: string | null) {
     return owner === null
-      ? this.provisioner.withoutOwner(actorOf(caller))
-      : this.provisioner.forOwner(owner, actorOf(caller));
+      ? this.provisioner.withoutOwner(creationBy(caller, null))
+      : this.provisioner.forOwner(creationBy(caller, owner));
   }
+}
+
+/** A create asked for by the caller, named in its `identity.create` event. */
+function creationBy<Owner extends string | null>(caller: Caller, owner: Owner) {
+  return {
+    owner,
+    createdBy: actorOf(caller),
+    requestId: caller.requestId,
+    operation: caller.operation ?? null,
+  };
 }

@@ -9,4 +9,7 @@ export {
   type DeniedAttempt,
   type MintedToken,
   type IdentityServiceDeps,
+  type PendingOperations,
+  type ProvisioningOptions,
+  type ReconcileReport,
 } from "./identity-service";

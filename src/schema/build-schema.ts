@@ -12,6 +12,7 @@ import { referenceResolvers } from "./reference-resolvers";
 import { AccessTokenResolver } from "./resolvers/access-token.resolver";
 import { AuditEventResolver } from "./resolvers/audit-event.resolver";
 import { CommunicationIdentityResolver } from "./resolvers/communication-identity.resolver";
+import { ReconcileResolver } from "./resolvers/reconcile.resolver";
 import { UserResolver } from "./resolvers/user.resolver";
 import { ViewerResolver } from "./resolvers/viewer.resolver";
 import { CommunicationIdentity } from "./types/communication-identity";
@@ -27,6 +28,7 @@ export async function buildFederatedSchema(): Promise<GraphQLSchema> {
       AccessTokenResolver,
       AuditEventResolver,
       UserResolver,
+      ReconcileResolver,
     ],
     orphanedTypes: [User, CommunicationIdentity],
     // Refusals by the guard are recorded in the audit trail like the core's own.

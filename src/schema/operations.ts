@@ -19,6 +19,8 @@ export const GUARDED_ACTIONS: Readonly<Record<string, AuditAction>> = {
   createCommunicationIdentity: "identity.create",
   revokeAccessTokens: "token.revoke",
   deleteCommunicationIdentity: "identity.delete",
+  pendingIdentityOperations: "identity.list",
+  reconcileIdentities: "identity.reconcile",
 };
 
 /** The actions that make a new credential or identity, spending ACS's issue or create quota. */

@@ -34,6 +34,31 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/**
+ * Runs the reconciler once now (in the background: start-up does not wait on ACS) and then every
+ * RECONCILE_INTERVAL_SECONDS. Returns the cleanup that stops it and waits for a pass in flight.
+ */
+function startReconciler(identities: IdentityService, config: AppConfig, logger: Logger) {
+  let pass: Promise<unknown> = Promise.resolve();
+  const run = () => {
+    pass = identities.reconciler.run().then(
+      (report) => {
+        const changed = report.completedDeletes + report.recordedCreates + report.discardedCreates;
+        if (changed || report.failures || report.unresolvedCreates)
+          logger.warn({ reconcile: report }, "reconciler finished work that failures left half done");
+      },
+      (err: unknown) => logger.warn({ err }, "reconciler pass failed; the next one retries"),
+    );
+  };
+  run();
+  const seconds = config.consistency.reconcileIntervalSeconds;
+  const timer = seconds > 0 ? setInterval(run, seconds * 1000).unref() : undefined;
+  return async () => {
+    clearInterval(timer);
+    await pass;
+  };
+}
+
 /** Starts everything the configuration asks for and serves GraphQL; `close` drains and releases it all. */
 export async function startService(
   config: AppConfig,
@@ -76,7 +101,20 @@ export async function startService(
 
     const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
     const verifier = createBearerVerifier(config.auth, devIssuer);
-    const identities = new IdentityService({ acs, store: store.identities, audit: store.audit, limiter });
+    const identities = new IdentityService({
+      acs,
+      store: store.identities,
+      creations: store.creations,
+      audit: store.audit,
+      limiter,
+      provisioning: {
+        repeatSafe: config.acs.customId,
+        // A request's create is its own for the ACS timeout and a margin; then others may resume it.
+        leaseMs: config.acs.timeoutMs + 5_000,
+        ownerWaitMs: config.consistency.ownerCreateWaitMs,
+      },
+    });
+    cleanups.push(["reconciler", startReconciler(identities, config, logger)]);
     const metrics = createMetrics();
 
     const { app, httpServer } = createHttpServer(config);

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Insertable, Kysely, Selectable } from "kysely";
 import { badInput } from "../errors";
 import type { AcsScope, AuditAction, AuditEvent, AuditOutcome, NewAuditEvent, Page } from "../identity/model";
 import type { AuditLog, ListAuditQuery } from "../identity/ports";
@@ -24,6 +24,21 @@ const toEvent = (row: Row): AuditEvent => ({
   operation: row.operation,
 });
 
+/** The row of a new event (also written by other repositories inside their own transactions). */
+export const auditRow = (event: NewAuditEvent): Insertable<Database["audit_events"]> => ({
+  id: uuidV7(),
+  at: event.at ?? new Date(),
+  actor: event.actor,
+  action: event.action,
+  identity_id: event.identityId,
+  scopes: event.scopes,
+  expires_on: event.expiresOn,
+  outcome: event.outcome,
+  error_code: event.errorCode,
+  request_id: event.requestId,
+  operation: event.operation ?? null,
+});
+
 /** The audit log in the SQL database (PGlite or PostgreSQL). Events hold no tokens: there is no column for one. */
 export class SqlAuditLog implements AuditLog {
   constructor(private readonly db: Kysely<Database>) {}
@@ -35,19 +50,7 @@ export class SqlAuditLog implements AuditLog {
   async record(event: NewAuditEvent): Promise<AuditEvent> {
     const row = await this.db
       .insertInto("audit_events")
-      .values({
-        id: uuidV7(),
-        at: event.at ?? new Date(),
-        actor: event.actor,
-        action: event.action,
-        identity_id: event.identityId,
-        scopes: event.scopes,
-        expires_on: event.expiresOn,
-        outcome: event.outcome,
-        error_code: event.errorCode,
-        request_id: event.requestId,
-        operation: event.operation ?? null,
-      })
+      .values(auditRow(event))
       .returningAll()
       .executeTakeFirstOrThrow();
     return toEvent(row);
