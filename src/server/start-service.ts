@@ -12,6 +12,7 @@ import { createRateLimiter } from "../ratelimit";
 import { openStore, type Store } from "../store";
 import { createApolloServer } from "./apollo";
 import { bodyErrorHandler } from "./body-errors";
+import { consistencyMetrics } from "./consistency-metrics";
 import { createContextFactory } from "./context";
 import { corsAllowlist, STUDIO_ORIGINS } from "./cors";
 import { healthRoutes } from "./health";
@@ -101,6 +102,7 @@ export async function startService(
 
     const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
     const verifier = createBearerVerifier(config.auth, devIssuer);
+    const metrics = createMetrics();
     const identities = new IdentityService({
       acs,
       store: store.identities,
@@ -112,10 +114,10 @@ export async function startService(
         // A request's create is its own for the ACS timeout and a margin; then others may resume it.
         leaseMs: config.acs.timeoutMs + 5_000,
         ownerWaitMs: config.consistency.ownerCreateWaitMs,
+        ...consistencyMetrics(metrics.registry, () => store.creations.countUnknown()),
       },
     });
     cleanups.push(["reconciler", startReconciler(identities, config, logger)]);
-    const metrics = createMetrics();
 
     const { app, httpServer } = createHttpServer(config);
     const apollo = await createApolloServer(config, { httpServer, logger, metrics });

@@ -23,7 +23,12 @@ const LIMITS = {
   ACS_TIMEOUT_MS: "20000",
 };
 
-async function lossyRun(database: { kind: "embedded"; dir: string } | { kind: "postgres"; url: string }) {
+const PENDING = `{ pendingIdentityOperations { creations { outcome } } }`;
+
+async function lossyRun(
+  database: { kind: "embedded"; dir: string } | { kind: "postgres"; url: string },
+  { customId = true } = {},
+) {
   const emulatorDir = mkdtempSync(path.join(os.tmpdir(), "lossy-acs-"));
   let emulator: RunningEmulator | undefined;
   let proxy: LossyProxy | undefined;
@@ -35,8 +40,8 @@ async function lossyRun(database: { kind: "embedded"; dir: string } | { kind: "p
       {
         ...LIMITS,
         ACS_CONNECTION_STRING: `endpoint=${proxy.endpoint};accesskey=${emulator.accessKey}`,
-        // The emulator speaks customId, as the preview API does.
-        ACS_CUSTOM_ID: "true",
+        // The emulator speaks customId, as the preview API does; off, creates are never repeated.
+        ACS_CUSTOM_ID: String(customId),
       },
       { database: database.kind === "postgres" ? { ...database, poolSize: 10 } : database },
     );
@@ -68,13 +73,20 @@ async function lossyRun(database: { kind: "embedded"; dir: string } | { kind: "p
     const admin = await service.as("ops", ["admin"]);
     const reconciled = await admin.request(RECONCILE);
     const after = await consistencyOf(service.store.db, emulatorDir);
+    const pending = (await admin.request(PENDING)).data?.pendingIdentityOperations.creations ?? [];
+    const unknownCreates = pending.filter((c: { outcome: string }) => c.outcome === "UNKNOWN").length;
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const unknownGauge = Number(/^acs_identity_creates_unknown (\S+)$/m.exec(metrics)?.[1]);
     const report = {
       database: database.kind,
+      customId,
       lostAnswers: proxy.dropped,
       outcomes,
       before,
       reconciled,
       after,
+      unknownCreates,
+      unknownGauge,
     };
     console.log(JSON.stringify(report));
     return { ...report, reconciled };
@@ -99,6 +111,16 @@ function expectNoOrphans(run: Awaited<ReturnType<typeof lossyRun>>) {
 
 test("a lossy link leaves no identity in ACS without a row (embedded database)", async () => {
   expectNoOrphans(await lossyRun({ kind: "embedded", dir: "memory://" }));
+}, 180_000);
+
+test("without customId, no create is repeated and every identity left in ACS is listed as unknown", async () => {
+  const run = await lossyRun({ kind: "embedded", dir: "memory://" }, { customId: false });
+  expect(run.lostAnswers).toBeGreaterThan(0);
+  // The proxy loses only answers: each create whose answer was lost made exactly one identity.
+  expect(run.after.orphans).toBeGreaterThan(0);
+  expect(run.unknownCreates).toBe(run.after.orphans);
+  expect(run.unknownGauge).toBe(run.unknownCreates);
+  expect(run.after.rowsWithoutCreateEvent).toBe(0);
 }, 180_000);
 
 describeWithPostgres("a lossy link on PostgreSQL", (database) => {
