@@ -37,7 +37,7 @@ type Outcome = IdentityRecord | { identity: IdentityRecord; expiresOn: Date };
 
 // Shown to the caller when the audit trail cannot be written; the cause goes to the log with the request id.
 const REPORT = "Quote the x-request-id response header when reporting it.";
-const notRecorded = (cause: unknown) =>
+export const notRecorded = (cause: unknown) =>
   new AppError(
     ErrorCode.INTERNAL,
     `The action was carried out but could not be recorded, so its result is withheld; retrying is safe. ${REPORT}`,

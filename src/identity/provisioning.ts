@@ -6,6 +6,7 @@
 // is never repeated, and one whose outcome is unknown is kept for an operator (and counted).
 // No database connection is held while ACS answers: a per-owner lease in the ledger, not a lock.
 import { AppError, ErrorCode, notFound } from "../errors";
+import { notRecorded } from "./audit-trail";
 import type { AcsScope, IdentityCreation, IdentityRecord } from "./model";
 import type { AcsIdentityBackend, CreationLedger, IdentityStore, NewCreation } from "./ports";
 
@@ -116,9 +117,10 @@ export class IdentityProvisioner {
       }
     }
     const stored = await this.ledger.complete(creation, id, this.now()).catch(async (error: unknown) => {
-      // The identity exists in ACS: keep it in the ledger so the reconciler stores it.
+      // The identity exists in ACS but neither it nor its audit event is stored: keep it in the ledger,
+      // where a retry or the reconciler stores both.
       await this.ledger.release(creation.key, { identityId: id }).catch(() => undefined);
-      throw error;
+      throw notRecorded(error);
     });
     if ("taken" in stored) {
       // The owner got another identity meanwhile: this one is surplus, so it is deleted again.

@@ -71,9 +71,10 @@ export class SqlCreationLedger implements CreationLedger {
       if (date(open.lease_until) > now) return { creation: toCreation(open), held: false };
       // A known identity (stored later) is always safe to resume: nothing is asked of ACS again.
       if (resumeStale || open.identity_id !== null) {
+        // The request that finishes it is the one its audit event names.
         const resumed = await this.db
           .updateTable("identity_creations")
-          .set({ lease_until: leaseUntil })
+          .set({ lease_until: leaseUntil, request_id: request.requestId, operation: request.operation })
           .where("key", "=", open.key)
           .where("lease_until", "<=", now)
           .returningAll()
@@ -160,8 +161,8 @@ export class SqlCreationLedger implements CreationLedger {
       .set({
         lease_until: EXPIRED,
         ...(change.outcome ? { outcome: change.outcome } : {}),
-        // A known identity to delete no longer blocks its owner's next identity.
-        ...(change.identityId ? { identity_id: change.identityId, owner: null } : {}),
+        // A known identity: resumed, it is stored (or, if its owner has another, deleted) without ACS.
+        ...(change.identityId ? { identity_id: change.identityId } : {}),
       })
       .where("key", "=", key)
       .execute();

@@ -148,6 +148,7 @@ export class MemoryCreationLedger implements CreationLedger {
         : [...this.open.values()].find((c) => c.owner === request.owner && c.outcome === "pending");
     if (mine && mine.leaseUntil > now.getTime()) return { creation: mine, held: false };
     if (mine && (resumeStale || mine.identityId)) {
+      Object.assign(mine, { requestId: request.requestId, operation: request.operation });
       mine.leaseUntil = now.getTime() + leaseMs;
       return { creation: mine, held: true };
     }

@@ -116,7 +116,7 @@ describe("createIdentity and createIdentityWithToken", () => {
     store.insert = async () => {
       throw new Error("database down");
     };
-    await expect(service.createIdentity(admin, null)).rejects.toThrow("database down");
+    await expect(service.createIdentity(admin, null)).rejects.toThrow("could not be recorded");
     expect(acs.identities.size).toBe(1);
     store.insert = insert;
     const report = await service.reconciler.run();
