@@ -53,3 +53,21 @@ test("five concurrent first mints that time out make one identity, which the nex
   expect(state).toMatchObject({ acsIdentities: 1, rows: 1, orphans: 0, rowsWithoutCreateEvent: 0 });
   expect((await admin.request(PENDING)).data?.pendingIdentityOperations.creations).toEqual([]);
 }, 60_000);
+
+test("only an operator (identity:delete) sees pending operations or runs the reconciler", async () => {
+  const user = await service.as("mallory", ["user"]);
+  for (const operation of [PENDING, `mutation { reconcileIdentities { failures } }`]) {
+    const refused = await user.request(operation);
+    expect(refused.errors.map((e) => e.code)).toEqual(["FORBIDDEN"]);
+  }
+  const events = await service.store.db
+    .selectFrom("audit_events")
+    .select(["action", "outcome"])
+    .where("actor", "=", "mallory")
+    .orderBy("id")
+    .execute();
+  expect(events).toEqual([
+    { action: "identity.list", outcome: "denied" },
+    { action: "identity.reconcile", outcome: "denied" },
+  ]);
+});
