@@ -7,8 +7,14 @@ export enum CreationOutcome {
 }
 registerEnumType(CreationOutcome, {
   name: "CreationOutcome",
-  description:
-    "PENDING: ACS was asked and its answer is not stored yet; the reconciler resumes it. UNKNOWN: ACS may have made an identity that cannot be found again (creates without customId): an operator must look.",
+  description: "Where an ACS create whose answer is not stored stands.",
+  valuesConfig: {
+    PENDING: { description: "ACS was asked and its answer is not stored yet; the reconciler resumes it." },
+    UNKNOWN: {
+      description:
+        "ACS may have made an identity that cannot be found again (a create without customId): an operator must look.",
+    },
+  },
 });
 
 @ObjectType({ description: "An ACS create whose answer is not stored yet (see docs/consistency.md)." })
@@ -28,7 +34,7 @@ export class PendingIdentityCreation {
   @Field({ description: "When ACS was first asked." })
   requestedAt!: Date;
 
-  @Field(() => CreationOutcome)
+  @Field(() => CreationOutcome, { description: "PENDING (to be resumed) or UNKNOWN (an operator's)." })
   outcome!: CreationOutcome;
 
   @Field(() => String, {
