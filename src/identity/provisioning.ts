@@ -30,7 +30,7 @@ export interface ProvisioningOptions {
   repeatSafe: boolean;
   /** How long one request may work on a create before another may take it over: above the ACS timeout. */
   leaseMs: number;
-  /** The longest a request waits for another request's create for the same owner (without customId). */
+  /** The longest a request waits for another request's create for the same owner. */
   ownerWaitMs: number;
   /** Called for each create whose outcome became unknown (for metrics). */
   onUnknownCreate?: () => void;
@@ -45,15 +45,36 @@ export class IdentityProvisioner {
     private readonly now: () => Date,
   ) {}
 
+  /** Creates in flight in this process, per owner: others for that owner share the answer. */
+  private readonly inFlight = new Map<string, Promise<Provisioned>>();
+
   /** The owner's identity, created in ACS and stored exactly once if they have none yet. */
   async forOwner(request: NewCreation & { owner: string }): Promise<Provisioned> {
     const deadline = this.now().getTime() + this.options.ownerWaitMs;
+    const running = this.inFlight.get(request.owner);
+    if (running) {
+      // Waiting here uses no database connection; if that create fails, this request tries its own.
+      const shared = await within(running, deadline - this.now().getTime());
+      if (shared) return { record: shared.record, created: false };
+    }
+    const attempt = this.provisionOwner(request, deadline);
+    this.inFlight.set(request.owner, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.inFlight.get(request.owner) === attempt) this.inFlight.delete(request.owner);
+    }
+  }
+
+  private async provisionOwner(request: NewCreation & { owner: string }, deadline: number) {
     for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
       const existing = await this.store.findActiveByOwner(request.owner);
       if (existing) return this.existing(existing);
+      // One create per owner at a time, even when repeat-safe: fewer calls to ACS, and replicas that
+      // disagree about customId still make one identity. A holder that died is resumed once its lease
+      // runs out (with the same customId) or, without customId, replaced.
       const { creation, held } = await this.claim(request);
-      // A repeat-safe create needs no turn: the same customId gets the same identity.
-      if (held || this.options.repeatSafe) return this.create(creation);
+      if (held) return this.create(creation);
       if (this.now().getTime() + pause > deadline) throw ownerBusy();
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
@@ -159,6 +180,17 @@ function surelyNotCreated(error: unknown): boolean {
   if (error.code === ErrorCode.ACS_THROTTLED || error.code === ErrorCode.BAD_USER_INPUT) return true;
   const status = (error as { acsStatus?: unknown }).acsStatus;
   return typeof status === "number" && status >= 400 && status < 500;
+}
+
+/** The promise's value if it resolves within `ms`; undefined if it fails or takes longer. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms), undefined)));
+  try {
+    return await Promise.race([promise.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const ownerBusy = () =>
