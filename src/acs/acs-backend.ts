@@ -7,6 +7,7 @@ import type { AcsScope } from "../identity/model";
 import type { AppError } from "../errors";
 import type { AcsIdentityBackend, IssuedToken, TeamsTokenRequest } from "../identity/ports";
 import type { AdditionalPolicy } from "./credential";
+import { createIdentityCreator } from "./custom-id";
 import { mapAcsError, mapTeamsExchangeError } from "./error-mapping";
 import { surfaceThrottlingPolicy } from "./throttling-policy";
 
@@ -52,11 +53,18 @@ export function createAcsBackend(options: AcsBackendOptions): AcsIdentityBackend
     }
   };
   const user = (id: string) => ({ communicationUserId: id });
+  // Creates go through our own request: it can send a customId, and retries only when that is sent.
+  const createRequest = createIdentityCreator({
+    target:
+      "connectionString" in options
+        ? { connectionString: options.connectionString }
+        : { endpoint: options.endpoint, credential: options.credential },
+    maxRetries: options.maxRetries,
+  });
 
   return {
-    async createIdentity() {
-      const created = await call("createIdentity", (abortSignal) => client.createUser({ abortSignal }));
-      return { id: created.communicationUserId };
+    async createIdentity(customId?: string) {
+      return call("createIdentity", (abortSignal) => createRequest(customId, abortSignal));
     },
     async issueToken(id: string, scopes: AcsScope[], expiresInMinutes: number): Promise<IssuedToken> {
       const issued = await call("issueToken", (abortSignal) =>

@@ -89,12 +89,19 @@ const EnvSchema = z.object({
   // /metrics, /readyz/detail and the ops routes on their own port, not the public one (unset: public).
   OPS_PORT: port.optional(),
   OPS_HOST: z.string().min(1).optional(),
+  // Repeat-safe creates (customId, preview API 2025-03-02-preview): on by default on the emulator only.
+  ACS_CUSTOM_ID: bool.optional(),
+  // The reconciler's period (0: only at start and when an operator runs it) and the longest wait for
+  // another request's create of the same owner (docs/consistency.md).
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  OWNER_CREATE_WAIT_MS: positiveInt.max(120_000).default(15_000),
 
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.min(100).default(10_000),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "must be a redis:// URL")
@@ -211,12 +218,18 @@ export interface AppConfig {
     /** Consecutive ACS outages that open the circuit, and how long it stays open before a probe. */
     breakerFailures: number;
     breakerOpenSeconds: number;
+    /** Creates carry a customId, so a repeat returns the same identity (docs/consistency.md). */
+    customId: boolean;
   };
   /** SIGTERM: how long readiness fails before new requests are refused, then the in-flight limit. */
   drain: { graceMs: number; limitMs: number };
   /** Where /metrics, /readyz/detail and the ops routes are served; undefined: on the public port. */
   ops: { host: string; port: number } | undefined;
-  database: { kind: "embedded"; dir: string } | { kind: "postgres"; url: string; poolSize: number };
+  database:
+    | { kind: "embedded"; dir: string }
+    | { kind: "postgres"; url: string; poolSize: number; statementTimeoutMs?: number };
+  /** Recovery of what failures left half done (docs/consistency.md). */
+  consistency: { reconcileIntervalSeconds: number; ownerCreateWaitMs: number };
   redisUrl: string | undefined;
   auth: {
     issuer: string | undefined;
@@ -430,12 +443,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxQueue: e.ACS_MAX_QUEUE,
       breakerFailures: e.ACS_BREAKER_FAILURES,
       breakerOpenSeconds: e.ACS_BREAKER_OPEN_SECONDS,
+      customId: e.ACS_CUSTOM_ID ?? acs.kind === "emulator",
     },
     drain: { graceMs: e.DRAIN_GRACE_MS, limitMs: e.DRAIN_LIMIT_MS },
     ops: e.OPS_PORT === undefined ? undefined : { host: e.OPS_HOST ?? e.HOST, port: e.OPS_PORT },
     database: e.DATABASE_URL
-      ? { kind: "postgres", url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      ? {
+          kind: "postgres",
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+        }
       : { kind: "embedded", dir: path.join(dataDir, "db") },
+    consistency: {
+      reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+      ownerCreateWaitMs: e.OWNER_CREATE_WAIT_MS,
+    },
     redisUrl: e.REDIS_URL,
     auth: {
       issuer: e.AUTH_ISSUER,

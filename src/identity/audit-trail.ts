@@ -18,6 +18,8 @@ export interface AuditContext {
    * the audit trail records the truth (a denial, and whether the identity is known) instead.
    */
   hidden?: { errorCode: ErrorCode };
+  /** Set when the success was already recorded with the change itself (a new identity's create). */
+  recorded?: boolean;
 }
 
 /** A refusal to record that happened outside a mutation (a read, or the schema's guard). */
@@ -35,7 +37,7 @@ type Outcome = IdentityRecord | { identity: IdentityRecord; expiresOn: Date } | 
 
 // Shown to the caller when the audit trail cannot be written; the cause goes to the log with the request id.
 const REPORT = "Quote the x-request-id response header when reporting it.";
-const notRecorded = (cause: unknown) =>
+export const notRecorded = (cause: unknown) =>
   new AppError(
     ErrorCode.INTERNAL,
     `The action was carried out but could not be recorded, so its result is withheld; retrying is safe. ${REPORT}`,
@@ -115,6 +117,7 @@ export class AuditTrail {
       }
       throw error;
     }
+    if (event.recorded) return result;
     await this.write(caller, {
       action: event.action,
       identityId: "identity" in result ? result.identity.id : "id" in result ? result.id : null,

@@ -1,16 +1,18 @@
 // The use cases of the domain core, each a short story: check the request and the caller's rights,
 // spend quota, act through ACS and the store, and leave a record in the audit trail. The collaborators
 // each have one job: access (who may), AuditTrail (what is recorded), IdentityProvisioner (ACS and the
-// store in step), validation (well-formed input) and the ports (ACS, store, audit log, rate limiter).
+// store in step), Reconciler (finishing what failures left half done), validation (well-formed input)
+// and the ports (ACS, store, creation ledger, audit log, rate limiter).
 import { ErrorCode, notFound } from "../errors";
 import { maySee, owns, requirePermission, requireSubject, tokenLifetime, unknownIdentity } from "./access";
 import { AuditTrail, type AuditContext, type DeniedAttempt } from "./audit-trail";
 import { actorOf, type Caller } from "./caller";
-import type { AcsScope, AuditEvent, IdentityRecord, Page } from "./model";
+import type { AcsScope, AuditEvent, IdentityCreation, IdentityRecord, Page } from "./model";
 import type { Permission } from "./policy";
 import type {
   AcsIdentityBackend,
   AuditLog,
+  CreationLedger,
   IdentityStore,
   ListAuditQuery,
   ListIdentitiesQuery,
@@ -18,7 +20,8 @@ import type {
   TeamsTokenRequest,
   TokenCache,
 } from "./ports";
-import { IdentityProvisioner, type MintedToken } from "./provisioning";
+import { IdentityProvisioner, type MintedToken, type ProvisioningOptions } from "./provisioning";
+import { Reconciler, type ReconcileReport } from "./reconciler";
 import { assertOwnTeamsUser, assertTeamsRequest } from "./teams-exchange";
 import { TokenReuse, type TokenReuseSettings } from "./token-reuse";
 import {
@@ -31,7 +34,8 @@ import {
 } from "./validation";
 
 export type { DeniedAttempt } from "./audit-trail";
-export type { MintedToken } from "./provisioning";
+export type { MintedToken, ProvisioningOptions } from "./provisioning";
+export type { ReconcileReport } from "./reconciler";
 
 /** An ACS token for a Teams user: it belongs to their Teams identity, not to an identity of ours. */
 export interface TeamsToken {
@@ -42,13 +46,24 @@ export interface TeamsToken {
 export interface IdentityServiceDeps {
   acs: AcsIdentityBackend;
   store: IdentityStore;
+  creations: CreationLedger;
   audit: AuditLog;
   limiter: RateLimiter;
   /** Quota-aware token reuse: off when absent. */
   tokenReuse?: { cache: TokenCache; settings: TokenReuseSettings };
+  /** Default: creates without customId, a 15 s lease and a 15 s wait for another's create. */
+  provisioning?: Partial<ProvisioningOptions>;
   now?: () => Date;
   /** Identical denials within this window are one audit event with a count (default 60 s). */
   denialWindowMs?: number;
+}
+
+/** What failures left half done, for an operator. */
+export interface PendingOperations {
+  /** Identities whose delete was requested and has not completed. */
+  deletes: IdentityRecord[];
+  /** Creates whose answer is not stored yet: `pending` (to be resumed) or `unknown` (an operator's). */
+  creations: IdentityCreation[];
 }
 
 /**
@@ -65,6 +80,9 @@ export class IdentityService {
   private readonly provisioner: IdentityProvisioner;
   /** Set when token reuse is on; its stats are the hits and misses. */
   readonly tokenReuse: TokenReuse | undefined;
+  private readonly creations: CreationLedger;
+  /** Finishes what failures left half done; run it at start and periodically (the server does). */
+  readonly reconciler: Reconciler;
 
   constructor(deps: IdentityServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -76,7 +94,21 @@ export class IdentityService {
       limiter: deps.limiter,
       denialWindowMs: deps.denialWindowMs,
     });
-    this.provisioner = new IdentityProvisioner(deps.acs, deps.store, this.now);
+    this.creations = deps.creations;
+    const provisioning: ProvisioningOptions = {
+      repeatSafe: false,
+      leaseMs: 15_000,
+      ownerWaitMs: 15_000,
+      ...deps.provisioning,
+    };
+    this.provisioner = new IdentityProvisioner(deps.acs, deps.store, deps.creations, provisioning, this.now);
+    this.reconciler = new Reconciler({
+      ...deps,
+      ledger: deps.creations,
+      provisioner: this.provisioner,
+      graceMs: provisioning.leaseMs,
+      now: this.now,
+    });
     this.tokenReuse =
       deps.tokenReuse && new TokenReuse(deps.tokenReuse.cache, deps.tokenReuse.settings, this.now);
   }
@@ -116,11 +148,11 @@ export class IdentityService {
         audit.identityId = record.id;
         return this.mintOrReuse(caller, record, scopes, minutes);
       }
-      // A first mint also creates the identity in ACS, which spends the create quota too.
+      // A first mint also creates the identity in ACS, which spends the create quota too. A new
+      // identity's `identity.create` event is stored with it, by the provisioner.
       await this.limiter.consume(["mint", "create"], caller);
-      const { record, created } = await this.provisioner.forOwner(userId, actorOf(caller));
+      const { record } = await this.provisioner.forOwner(creationBy(caller, userId));
       audit.identityId = record.id;
-      if (created) await this.trail.recordCreation(caller, record);
       return this.mintOrReuse(caller, record, scopes, minutes, { charged: true });
     });
   }
@@ -130,8 +162,9 @@ export class IdentityService {
       requirePermission(caller, ["identity:create"], "Creating identities");
       if (owner != null) assertOwner(owner);
       await this.limiter.consume("create", caller);
-      const { record } = await this.provision(caller, owner ?? null);
+      const { record, created } = await this.provision(caller, owner ?? null);
       audit.identityId = record.id;
+      audit.recorded = created; // the event was stored with the identity
       return record;
     });
   }
@@ -148,9 +181,8 @@ export class IdentityService {
       if (owner != null) assertOwner(owner);
       const minutes = tokenLifetime(caller, scopes, expiresInMinutes);
       await this.limiter.consume(["create", "mint"], caller);
-      const { record, created } = await this.provision(caller, owner ?? null);
+      const { record } = await this.provision(caller, owner ?? null);
       audit.identityId = record.id;
-      if (created) await this.trail.recordCreation(caller, record);
       return this.provisioner.mint(record, scopes, minutes);
     });
   }
@@ -208,7 +240,8 @@ export class IdentityService {
 
   /**
    * Deletes the ACS identity (which also invalidates its tokens) and marks the mapping deleted.
-   * The request is recorded first, so if ACS or the database fails midway, calling again completes it.
+   * The request is recorded first, so if ACS or the database fails midway, calling again (or the
+   * reconciler) completes it.
    */
   async deleteIdentity(caller: Caller, identityId: string): Promise<IdentityRecord> {
     return this.trail.audited(caller, { action: "identity.delete", identityId }, async () => {
@@ -288,6 +321,27 @@ export class IdentityService {
     return this.trail.flush();
   }
 
+  /** Deletes and creates that failures left half done. Needs identity:delete (an operator's). */
+  async pendingOperations(caller: Caller, first: number): Promise<PendingOperations> {
+    await this.trail.authorize(caller, ["identity:delete"], "Listing pending operations", "identity.list");
+    assertPageSize(first);
+    const [deletes, creations] = await Promise.all([
+      this.store.pendingDeletes(this.now(), first),
+      this.creations.list(first),
+    ]);
+    return { deletes, creations };
+  }
+
+  /** Runs the reconciler now, on behalf of an operator (its actions are audited under their name). */
+  async reconcile(caller: Caller): Promise<ReconcileReport> {
+    await this.trail.authorize(caller, ["identity:delete"], "Running the reconciler", "identity.reconcile");
+    return this.reconciler.run({
+      actor: actorOf(caller),
+      requestId: caller.requestId,
+      operation: caller.operation ?? null,
+    });
+  }
+
   /** Records a refusal made outside the core (the schema's guard) in the audit trail. */
   recordDenial(caller: Caller, attempt: DeniedAttempt): Promise<void> {
     return this.trail.recordDenial(caller, attempt);
@@ -349,7 +403,17 @@ export class IdentityService {
   /** An owned identity is got-or-created (one per owner); an ownerless one is always new. */
   private provision(caller: Caller, owner: string | null) {
     return owner === null
-      ? this.provisioner.withoutOwner(actorOf(caller))
-      : this.provisioner.forOwner(owner, actorOf(caller));
+      ? this.provisioner.withoutOwner(creationBy(caller, null))
+      : this.provisioner.forOwner(creationBy(caller, owner));
   }
+}
+
+/** A create asked for by the caller, named in its `identity.create` event. */
+function creationBy<Owner extends string | null>(caller: Caller, owner: Owner) {
+  return {
+    owner,
+    createdBy: actorOf(caller),
+    requestId: caller.requestId,
+    operation: caller.operation ?? null,
+  };
 }

@@ -10,5 +10,8 @@ export {
   type MintedToken,
   type TeamsToken,
   type IdentityServiceDeps,
+  type PendingOperations,
+  type ProvisioningOptions,
+  type ReconcileReport,
 } from "./identity-service";
 export { assertIdentityId, assertOwner, isIdentityId, isSubject, subjectProblem } from "./validation";

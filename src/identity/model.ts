@@ -48,6 +48,27 @@ export interface IdentityRecord {
 export type NewIdentity = Pick<IdentityRecord, "id" | "owner" | "createdBy" | "createdAt">;
 
 /**
+ * `pending`: ACS was (or is being) asked and the answer is not stored yet; repeating the create is
+ * safe (customId). `unknown`: ACS may have made an identity that cannot be found again (no customId):
+ * an operator must look.
+ */
+export type CreationOutcome = "pending" | "unknown";
+
+/** An ACS create in flight, written before ACS is asked (see `CreationLedger`). */
+export interface IdentityCreation {
+  /** Sent to ACS as the customId (random, so it says nothing about the owner). */
+  key: string;
+  owner: string | null;
+  createdBy: string;
+  requestId: string | null;
+  operation: string | null;
+  requestedAt: Date;
+  outcome: CreationOutcome;
+  /** The identity ACS made, when known but not stored (it must be deleted). */
+  identityId: string | null;
+}
+
+/**
  * What was done or attempted. The read actions only ever appear as denials: successful reads are not
  * recorded, refused ones are (they are how an enumeration attempt shows up).
  */
@@ -59,7 +80,8 @@ export type AuditAction =
   | "token.exchange_teams"
   | "identity.read"
   | "identity.list"
-  | "audit.read";
+  | "audit.read"
+  | "identity.reconcile";
 
 /**
  * `denied`: the policy refused the caller (including an identity hidden from them, which the caller was

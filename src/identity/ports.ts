@@ -4,6 +4,8 @@ import type { Caller } from "./caller";
 import type {
   AcsScope,
   AuditEvent,
+  CreationOutcome,
+  IdentityCreation,
   IdentityRecord,
   NewAuditEvent,
   NewIdentity,
@@ -27,7 +29,11 @@ export interface TeamsTokenRequest {
 
 /** The ACS Identity data plane. Errors are AppErrors (ACS_THROTTLED, ACS_UNAVAILABLE, NOT_FOUND, ...). */
 export interface AcsIdentityBackend {
-  createIdentity(): Promise<{ id: string }>;
+  /**
+   * Creates an identity. With a `customId` the create is repeat-safe: ACS answers a repeat with the
+   * same identity, so the adapter may retry it. Without one it is never retried (each try may make one).
+   */
+  createIdentity(customId?: string): Promise<{ id: string }>;
   issueToken(id: string, scopes: AcsScope[], expiresInMinutes: number): Promise<IssuedToken>;
   revokeTokens(id: string): Promise<void>;
   /** Deleting an identity that ACS no longer has succeeds (so a retried delete completes). */
@@ -59,23 +65,64 @@ export interface IdentityStore {
    */
   findByIds(ids: readonly string[], owner?: string): Promise<Map<string, IdentityRecord>>;
   list(query: ListIdentitiesQuery): Promise<Page<IdentityRecord>>;
-  /**
-   * Get-or-create the owner's identity, exactly once across processes sharing the database:
-   * under an exclusive per-owner lock, returns the active identity if one exists, otherwise calls
-   * `create` (which creates the ACS identity) and stores its result before releasing the lock.
-   * If storing fails, `create`'s identity is handed to `discard` so no orphan is left.
-   */
-  getOrCreateForOwner(
-    owner: string,
-    create: () => Promise<NewIdentity>,
-    discard: (id: string) => Promise<void>,
-  ): Promise<{ record: IdentityRecord; created: boolean }>;
   /** Store a newly created identity that has no owner (or whose owner slot is free). */
   insert(identity: NewIdentity): Promise<IdentityRecord>;
   markTokenIssued(id: string, at: Date): Promise<void>;
   markTokensRevoked(id: string, at: Date): Promise<void>;
   markDeletionRequested(id: string, at: Date): Promise<IdentityRecord>;
   markDeleted(id: string, at: Date): Promise<IdentityRecord>;
+  /** Identities whose delete was requested before `before` and has not completed, oldest first. */
+  pendingDeletes(before: Date, limit: number): Promise<IdentityRecord[]>;
+}
+
+/** Who asks for a creation; its `identity.create` audit event is made from this. */
+export type NewCreation = Pick<IdentityCreation, "owner" | "createdBy" | "requestId" | "operation">;
+
+/** A claim on a creation: `held` when this caller holds its lease (no one else is working on it). */
+export interface CreationClaim {
+  creation: IdentityCreation;
+  held: boolean;
+}
+
+/**
+ * The ledger of ACS creates in flight: each is written before ACS is asked and closed in the same
+ * transaction that stores its identity, so a create whose answer was lost is never forgotten. At most
+ * one is open per owner; a lease says who is working on it. No method holds a connection across calls.
+ */
+export interface CreationLedger {
+  /**
+   * The owner's open creation, or a new one (always new without an owner). A creation whose lease ran
+   * out is taken over when `resumeStale` (its create is repeat-safe); otherwise it is marked `unknown`
+   * and a new one is opened.
+   */
+  claim(
+    request: NewCreation,
+    options: { now: Date; leaseMs: number; resumeStale: boolean },
+  ): Promise<CreationClaim>;
+  /**
+   * Stores the identity ACS made for the creation, its `identity.create` audit event and closes the
+   * creation, in one transaction. `created: false` when the identity was already stored (a repeat).
+   * When the owner has another active identity, nothing is stored and `taken` holds that identity.
+   */
+  complete(
+    creation: IdentityCreation,
+    id: string,
+    at: Date,
+  ): Promise<{ record: IdentityRecord; created: boolean } | { taken: IdentityRecord }>;
+  /** ACS did not create it (a definite refusal), or the identity it made is deleted again: forget it. */
+  abandon(key: string): Promise<void>;
+  /**
+   * The create's outcome is not known (or its identity could not be stored): release the lease so a
+   * repeat or the reconciler finishes it. `unknown` when it cannot be repeated safely; `identityId`
+   * when ACS's identity is known but must still be deleted.
+   */
+  release(key: string, change: { outcome?: CreationOutcome; identityId?: string }): Promise<void>;
+  /** Open creations whose lease ran out before `now`, leased to the caller (the reconciler). */
+  claimStale(options: { now: Date; leaseMs: number; limit: number }): Promise<IdentityCreation[]>;
+  /** Open creations (pending and unknown), oldest first. */
+  list(limit: number): Promise<IdentityCreation[]>;
+  /** How many creations have an unknown outcome (for metrics). */
+  countUnknown(): Promise<number>;
 }
 
 /** An issued ACS token kept for reuse. */

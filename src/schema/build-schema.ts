@@ -13,6 +13,7 @@ import { referenceResolvers } from "./reference-resolvers";
 import { AccessTokenResolver } from "./resolvers/access-token.resolver";
 import { AuditEventResolver } from "./resolvers/audit-event.resolver";
 import { CommunicationIdentityResolver } from "./resolvers/communication-identity.resolver";
+import { ReconcileResolver } from "./resolvers/reconcile.resolver";
 import { TeamsResolver } from "./resolvers/teams.resolver";
 import { UserResolver } from "./resolvers/user.resolver";
 import { ViewerResolver } from "./resolvers/viewer.resolver";
@@ -35,6 +36,7 @@ export async function buildFederatedSchema(options: FederatedSchemaOptions = {})
       AuditEventResolver,
       TeamsResolver,
       UserResolver,
+      ReconcileResolver,
     ],
     orphanedTypes: [User, CommunicationIdentity],
     // Refusals by the guard are recorded in the audit trail like the core's own.

@@ -20,6 +20,8 @@ export const GUARDED_ACTIONS: Readonly<Record<string, AuditAction>> = {
   revokeAccessTokens: "token.revoke",
   deleteCommunicationIdentity: "identity.delete",
   exchangeTeamsUserToken: "token.exchange_teams",
+  pendingIdentityOperations: "identity.list",
+  reconcileIdentities: "identity.reconcile",
 };
 
 /** The actions that make a new credential or identity, spending ACS's issue or create quota. */

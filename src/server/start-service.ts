@@ -13,6 +13,7 @@ import { openStore, type Store } from "../store";
 import { createTokenCache } from "../tokencache";
 import { createApolloServer } from "./apollo";
 import { bodyErrorHandler } from "./body-errors";
+import { consistencyMetrics } from "./consistency-metrics";
 import { createContextFactory } from "./context";
 import { corsAllowlist, STUDIO_ORIGINS } from "./cors";
 import { createDrain, type DrainResult } from "./drain";
@@ -46,6 +47,31 @@ export interface RunningService {
   /** Ends the drain's grace at once (a second signal). */
   skipGrace(): void;
   close(): Promise<void>;
+}
+
+/**
+ * Runs the reconciler once now (in the background: start-up does not wait on ACS) and then every
+ * RECONCILE_INTERVAL_SECONDS. Returns the cleanup that stops it and waits for a pass in flight.
+ */
+function startReconciler(identities: IdentityService, config: AppConfig, logger: Logger) {
+  let pass: Promise<unknown> = Promise.resolve();
+  const run = () => {
+    pass = identities.reconciler.run().then(
+      (report) => {
+        const changed = report.completedDeletes + report.recordedCreates + report.discardedCreates;
+        if (changed || report.failures || report.unresolvedCreates)
+          logger.warn({ reconcile: report }, "reconciler finished work that failures left half done");
+      },
+      (err: unknown) => logger.warn({ err }, "reconciler pass failed; the next one retries"),
+    );
+  };
+  run();
+  const seconds = config.consistency.reconcileIntervalSeconds;
+  const timer = seconds > 0 ? setInterval(run, seconds * 1000).unref() : undefined;
+  return async () => {
+    clearInterval(timer);
+    await pass;
+  };
 }
 
 /** Starts everything the configuration asks for and serves GraphQL; `close` drains and releases it all. */
@@ -130,12 +156,21 @@ export async function startService(
     const identities = new IdentityService({
       acs,
       store: store.identities,
+      creations: store.creations,
       audit: store.audit,
       limiter,
       tokenReuse: tokenCache && config.tokenReuse && { cache: tokenCache, settings: config.tokenReuse },
       denialWindowMs: config.auditDenialWindowSeconds * 1000,
+      provisioning: {
+        repeatSafe: config.acs.customId,
+        // A request's create is its own for the ACS timeout and a margin; then others may resume it.
+        leaseMs: config.acs.timeoutMs + 5_000,
+        ownerWaitMs: config.consistency.ownerCreateWaitMs,
+        ...consistencyMetrics(metrics.registry, () => store.creations.countUnknown()),
+      },
     });
     cleanups.push(["audit trail", () => identities.flushAudit()]);
+    cleanups.push(["reconciler", startReconciler(identities, config, logger)]);
     if (identities.tokenReuse) watchTokenReuse(metrics.registry, identities.tokenReuse.stats);
 
     const trusted = config.http.trustedDocumentsFile

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Insertable, Kysely, Selectable } from "kysely";
 import { badInput } from "../errors";
 import type {
   AcsScope,
@@ -35,6 +35,24 @@ const toEvent = (row: Row): AuditEvent => ({
   count: row.count,
 });
 
+/** The row of a new event (also written by other repositories inside their own transactions). */
+export const auditRow = (event: NewAuditEvent): Insertable<Database["audit_events"]> => ({
+  id: uuidV7(),
+  at: event.at ?? new Date(),
+  actor: event.actor,
+  action: event.action,
+  identity_id: event.identityId,
+  scopes: event.scopes,
+  expires_on: event.expiresOn,
+  outcome: event.outcome,
+  error_code: event.errorCode,
+  request_id: event.requestId,
+  operation: event.operation ?? null,
+  caller_kind: event.callerKind ?? null,
+  client_request_id: event.clientRequestId ?? null,
+  count: event.count ?? 1,
+});
+
 /** The audit log in the SQL database (PGlite or PostgreSQL). Events hold no tokens: there is no column for one. */
 export class SqlAuditLog implements AuditLog {
   constructor(private readonly db: Kysely<Database>) {}
@@ -46,22 +64,7 @@ export class SqlAuditLog implements AuditLog {
   async record(event: NewAuditEvent): Promise<AuditEvent> {
     const row = await this.db
       .insertInto("audit_events")
-      .values({
-        id: uuidV7(),
-        at: event.at ?? new Date(),
-        actor: event.actor,
-        action: event.action,
-        identity_id: event.identityId,
-        scopes: event.scopes,
-        expires_on: event.expiresOn,
-        outcome: event.outcome,
-        error_code: event.errorCode,
-        request_id: event.requestId,
-        operation: event.operation ?? null,
-        caller_kind: event.callerKind ?? null,
-        client_request_id: event.clientRequestId ?? null,
-        count: event.count ?? 1,
-      })
+      .values(auditRow(event))
       .returningAll()
       .executeTakeFirstOrThrow();
     return toEvent(row);

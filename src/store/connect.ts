@@ -11,7 +11,16 @@ import { migrationProvider } from "./migrations";
 
 /** Where the data lives: an embedded PGlite (a folder, or `memory://`) or a PostgreSQL server. */
 export type DatabaseSettings =
-  { kind: "embedded"; dir: string } | { kind: "postgres"; url: string; poolSize: number };
+  | { kind: "embedded"; dir: string }
+  | {
+      kind: "postgres";
+      url: string;
+      poolSize: number;
+      /** The longest any statement may run (server side) or wait for its answer (client side); default 10 s. */
+      statementTimeoutMs?: number;
+      /** The longest wait for a free pool connection; default 10 s. */
+      acquireTimeoutMs?: number;
+    };
 
 /** `dir: "memory://"` keeps the embedded database in memory (tests). */
 export const IN_MEMORY = "memory://";
@@ -113,12 +122,19 @@ function afterDestroy(dialect: Dialect, after: () => void): Dialect {
   };
 }
 
-function openPostgres(settings: { url: string; poolSize: number }): Kysely<Database> {
+function openPostgres(settings: Extract<DatabaseSettings, { kind: "postgres" }>): Kysely<Database> {
+  const statementTimeoutMs = settings.statementTimeoutMs ?? 10_000;
   const pool = new Pool({
     connectionString: settings.url,
     max: settings.poolSize,
     // Fail rather than hang when the server cannot be reached or no connection frees up.
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: settings.acquireTimeoutMs ?? 10_000,
+    // Every statement is bounded: by the server (which cancels it) and, should the server or the
+    // network stall, by the client, a little later.
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + 1_000,
+    // A transaction left open (a bug, a stalled caller) cannot hold its locks for long.
+    idle_in_transaction_session_timeout: statementTimeoutMs,
     application_name: "acs-identity-graph",
   });
   // A connection that fails (network, server restart, a timeout ending the session) emits "error";

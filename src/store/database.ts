@@ -40,8 +40,23 @@ export interface AuditEventsTable {
   count: ColumnType<number, number | undefined, number>;
 }
 
+/** One row of `identity_creations`: an ACS create in flight (see creation-ledger.ts). */
+export interface IdentityCreationsTable {
+  /** The customId sent to ACS: random. */
+  key: string;
+  owner: string | null;
+  created_by: string;
+  request_id: string | null;
+  operation: string | null;
+  requested_at: Timestamp;
+  lease_until: Timestamp;
+  outcome: ColumnType<string, string | undefined, string>;
+  identity_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 /** The tables, as Kysely sees them. */
 export interface Database {
   identities: IdentitiesTable;
   audit_events: AuditEventsTable;
+  identity_creations: IdentityCreationsTable;
 }

@@ -35,7 +35,7 @@ const ONE_ACTIVE_PER_OWNER = "identities_one_active_per_owner";
 const date = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 const nullableDate = (value: Date | string | null): Date | null => (value === null ? null : date(value));
 
-const toRecord = (row: Row): IdentityRecord => ({
+export const toRecord = (row: Row): IdentityRecord => ({
   id: row.id,
   owner: row.owner,
   createdBy: row.created_by,
@@ -46,7 +46,7 @@ const toRecord = (row: Row): IdentityRecord => ({
   deletedAt: nullableDate(row.deleted_at),
 });
 
-const isOwnerConflict = (error: unknown): boolean => {
+export const isOwnerConflict = (error: unknown): boolean => {
   const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
   return code === "23505" && constraint === ONE_ACTIVE_PER_OWNER;
 };
@@ -231,6 +231,19 @@ export class SqlIdentityStore implements IdentityStore {
       deleted_at: sql<Date>`coalesce(deleted_at, ${at})`,
       deletion_requested_at: sql<Date>`coalesce(deletion_requested_at, ${at})`,
     });
+  }
+
+  /** Deletes requested before `before` and not completed, oldest request first (for the reconciler). */
+  async pendingDeletes(before: Date, limit: number): Promise<IdentityRecord[]> {
+    const rows = await this.db
+      .selectFrom("identities")
+      .selectAll()
+      .where("deleted_at", "is", null)
+      .where("deletion_requested_at", "<", before)
+      .orderBy("deletion_requested_at")
+      .limit(limit)
+      .execute();
+    return rows.map(toRecord);
   }
 
   // ---- helpers ----

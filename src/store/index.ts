@@ -8,6 +8,7 @@ import { sql, type Kysely } from "kysely";
 import type { AuditLog } from "../identity/ports";
 import { SqlAuditLog } from "./audit-log";
 import { openDatabase, type DatabaseSettings } from "./connect";
+import { SqlCreationLedger } from "./creation-ledger";
 import type { Database } from "./database";
 import { SqlIdentityStore } from "./identity-store";
 
@@ -18,6 +19,8 @@ export interface Store {
   /** An `IdentityStore`, whose `list` also takes `includeDeleted`. */
   identities: SqlIdentityStore;
   audit: AuditLog;
+  /** ACS creates in flight (see creation-ledger.ts). */
+  creations: SqlCreationLedger;
   db: Kysely<Database>;
   /** Readiness: does the database answer? */
   ping(): Promise<void>;
@@ -38,6 +41,7 @@ export async function openStore(settings: DatabaseSettings): Promise<Store> {
       ownerLocking: settings.kind === "embedded" ? "process" : "database",
     }),
     audit: new SqlAuditLog(db),
+    creations: new SqlCreationLedger(db),
     db,
     async ping() {
       await sql`select 1`.execute(db);

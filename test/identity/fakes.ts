@@ -12,6 +12,10 @@ import type {
   RateBucket,
   RateLimiter,
   AuditEvent,
+  CreationLedger,
+  CreationOutcome,
+  IdentityCreation,
+  NewCreation,
   Page,
 } from "../../src/identity";
 import { DEFAULT_POLICY, effectivePolicy } from "../../src/identity";
@@ -28,11 +32,17 @@ export class FakeAcs implements AcsIdentityBackend {
   /** Set to make the next calls of that operation fail with this error. */
   failing: Partial<Record<"createIdentity" | "issueToken" | "revokeTokens" | "deleteIdentity", Error>> = {};
 
-  async createIdentity() {
+  private readonly byCustomId = new Map<string, string>();
+
+  /** A repeated customId gets the same identity, as in ACS. */
+  async createIdentity(customId?: string) {
     this.calls.push("create");
     if (this.failing.createIdentity) throw this.failing.createIdentity;
+    const known = customId === undefined ? undefined : this.byCustomId.get(customId);
+    if (known) return { id: known };
     const id = `8:acs:${RESOURCE}_${String(++this.next).padStart(8, "0")}`;
     this.identities.add(id);
+    if (customId !== undefined) this.byCustomId.set(customId, id);
     return { id };
   }
   async issueToken(id: string, _scopes: unknown, minutes: number) {
@@ -114,12 +124,107 @@ export class MemoryStore implements IdentityStore {
       deletionRequestedAt: this.rows.get(id)?.deletionRequestedAt ?? at,
     });
   }
+  async pendingDeletes(before: Date, limit: number) {
+    return [...this.rows.values()]
+      .filter((row) => !row.deletedAt && row.deletionRequestedAt && row.deletionRequestedAt < before)
+      .slice(0, limit);
+  }
   private update(id: string, values: Partial<IdentityRecord>) {
     const row = this.rows.get(id);
     if (!row) throw notFound(`No identity ${id}`);
     const updated = { ...row, ...values };
     this.rows.set(id, updated);
     return updated;
+  }
+}
+
+/** The creation ledger in memory: stores the identity and its audit event together, like the SQL one. */
+export class MemoryCreationLedger implements CreationLedger {
+  readonly open = new Map<string, IdentityCreation & { leaseUntil: number }>();
+  private next = 0;
+
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly audit: MemoryAuditLog,
+  ) {}
+
+  async claim(
+    request: NewCreation,
+    { now, leaseMs, resumeStale }: { now: Date; leaseMs: number; resumeStale: boolean },
+  ) {
+    const mine =
+      request.owner === null
+        ? undefined
+        : [...this.open.values()].find((c) => c.owner === request.owner && c.outcome === "pending");
+    if (mine && mine.leaseUntil > now.getTime()) return { creation: mine, held: false };
+    if (mine && (resumeStale || mine.identityId)) {
+      Object.assign(mine, { requestId: request.requestId, operation: request.operation });
+      mine.leaseUntil = now.getTime() + leaseMs;
+      return { creation: mine, held: true };
+    }
+    if (mine) mine.outcome = "unknown";
+    const creation = {
+      ...request,
+      key: `creation-${++this.next}`,
+      requestedAt: now,
+      outcome: "pending" as const,
+      identityId: null,
+      leaseUntil: now.getTime() + leaseMs,
+    };
+    this.open.set(creation.key, creation);
+    return { creation, held: true };
+  }
+  async complete(creation: IdentityCreation, id: string, at: Date) {
+    const stored = await this.store.findById(id);
+    if (stored) {
+      this.open.delete(creation.key);
+      return { record: stored, created: false };
+    }
+    const taken = creation.owner === null ? undefined : await this.store.findActiveByOwner(creation.owner);
+    if (taken) return { taken };
+    const record = await this.store.insert({
+      id,
+      owner: creation.owner,
+      createdBy: creation.createdBy,
+      createdAt: at,
+    });
+    await this.audit.record({
+      at,
+      actor: creation.createdBy,
+      action: "identity.create",
+      identityId: id,
+      scopes: null,
+      expiresOn: null,
+      outcome: "success",
+      errorCode: null,
+      requestId: creation.requestId,
+      operation: creation.operation,
+    });
+    this.open.delete(creation.key);
+    return { record, created: true };
+  }
+  async abandon(key: string) {
+    this.open.delete(key);
+  }
+  async release(key: string, change: { outcome?: CreationOutcome; identityId?: string }) {
+    const creation = this.open.get(key);
+    if (!creation) return;
+    creation.leaseUntil = 0;
+    if (change.outcome) creation.outcome = change.outcome;
+    if (change.identityId) creation.identityId = change.identityId;
+  }
+  async claimStale({ now, leaseMs, limit }: { now: Date; leaseMs: number; limit: number }) {
+    const stale = [...this.open.values()].filter(
+      (c) => c.outcome === "pending" && c.leaseUntil <= now.getTime(),
+    );
+    for (const creation of stale) creation.leaseUntil = now.getTime() + leaseMs;
+    return stale.slice(0, limit);
+  }
+  async list(limit: number) {
+    return [...this.open.values()].slice(0, limit);
+  }
+  async countUnknown() {
+    return [...this.open.values()].filter((c) => c.outcome === "unknown").length;
   }
 }
 

@@ -3,7 +3,14 @@
 // test/security against the emulator and the real databases.
 import { AppError, ErrorCode } from "../../src/errors";
 import { IdentityService } from "../../src/identity";
-import { callerAs, FakeAcs, MemoryAuditLog, MemoryStore, RecordingLimiter } from "./fakes";
+import {
+  callerAs,
+  FakeAcs,
+  MemoryAuditLog,
+  MemoryCreationLedger,
+  MemoryStore,
+  RecordingLimiter,
+} from "./fakes";
 
 let acs: FakeAcs;
 let store: MemoryStore;
@@ -15,7 +22,13 @@ beforeEach(() => {
   store = new MemoryStore();
   audit = new MemoryAuditLog();
   limiter = new RecordingLimiter();
-  service = new IdentityService({ acs, store, audit, limiter });
+  service = new IdentityService({
+    acs,
+    store,
+    creations: new MemoryCreationLedger(store, audit),
+    audit,
+    limiter,
+  });
 });
 
 const alice = callerAs("alice", ["user"]);
@@ -98,12 +111,19 @@ describe("createIdentity and createIdentityWithToken", () => {
     expect(acs.calls).toEqual(["create", "create"]);
   });
 
-  test("an ownerless identity that cannot be stored is deleted from ACS again", async () => {
+  test("an identity that cannot be stored stays in the ledger, and the reconciler stores it with its event", async () => {
+    const insert = store.insert.bind(store);
     store.insert = async () => {
       throw new Error("database down");
     };
-    await expect(service.createIdentity(admin, null)).rejects.toThrow("database down");
-    expect(acs.identities.size).toBe(0);
+    await expect(service.createIdentity(admin, null)).rejects.toThrow("could not be recorded");
+    expect(acs.identities.size).toBe(1);
+    store.insert = insert;
+    const report = await service.reconciler.run();
+    expect(report).toMatchObject({ recordedCreates: 1, failures: 0 });
+    const [id] = acs.identities;
+    expect((await store.findById(id))?.createdBy).toBe("root");
+    expect(audit.events.filter((e) => e.action === "identity.create" && e.identityId === id)).toHaveLength(1);
   });
 
   test("with a token needs identity:create and mint:any", async () => {

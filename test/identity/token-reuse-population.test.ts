@@ -7,7 +7,14 @@ import { randomBytes } from "node:crypto";
 import { IdentityService } from "../../src/identity";
 import type { TokenReuseSettings } from "../../src/identity/token-reuse";
 import { createTokenCache } from "../../src/tokencache";
-import { callerAs, FakeAcs, MemoryAuditLog, MemoryStore, RecordingLimiter } from "./fakes";
+import {
+  callerAs,
+  FakeAcs,
+  MemoryAuditLog,
+  MemoryCreationLedger,
+  MemoryStore,
+  RecordingLimiter,
+} from "./fakes";
 
 const MINUTE = 60_000;
 const HOURS = 8;
@@ -40,10 +47,13 @@ async function simulate(reuse: boolean): Promise<Outcome> {
   let clock = start;
   const now = () => new Date(clock);
   const acs = new FakeAcs(now);
+  const store = new MemoryStore();
+  const audit = new MemoryAuditLog();
   const service = new IdentityService({
     acs,
-    store: new MemoryStore(),
-    audit: new MemoryAuditLog(),
+    store,
+    creations: new MemoryCreationLedger(store, audit),
+    audit,
     limiter: new RecordingLimiter(),
     tokenReuse: reuse
       ? {

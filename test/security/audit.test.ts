@@ -631,23 +631,28 @@ describe("on the embedded database", () => {
         }),
       ]);
       expect(created.events).toEqual([]);
-      // The trade-off: ACS made the identity and the mapping holds it; the caller never saw it.
-      const ivan = await service.store.identities.findActiveByOwner("ivan");
-      expect(ivan).toBeDefined();
+      // ACS made the identity, but it is not stored without its audit event: the creation ledger
+      // holds it until a retry (or the reconciler) can store both.
+      expect(await service.store.identities.findActiveByOwner("ivan")).toBeUndefined();
+      const open = (await service.store.creations.list(100)).find((creation) => creation.owner === "ivan");
+      expect(open?.identityId).toMatch(/^8:acs:/);
 
+      // A token ACS minted is withheld too, and a failure keeps its own code.
+      const judy = await call("root", op.CREATE, { owner: "judy" });
+      const judyId = judy.body.data!.createCommunicationIdentity.id;
       const tokensBefore = service.emulator!.stats().tokensIssued;
-      const issued = await call("unrecorded", op.ISSUE, { id: ivan!.id, scopes: ["CHAT"] });
+      const issued = await call("unrecorded", op.ISSUE, { id: judyId, scopes: ["CHAT"] });
       expect(code(issued)).toBe("INTERNAL");
       expect(issued.body.data).toBeNull(); // the token ACS minted is withheld, never sent
       expect(service.emulator!.stats().tokensIssued).toBe(tokensBefore + 1);
 
-      const refused = await call("unrecorded", op.ISSUE, { id: ivan!.id, scopes: ["CHAT"], minutes: 59 });
-      expect(code(refused)).toBe("BAD_USER_INPUT"); // a failure keeps its own code
+      const refused = await call("unrecorded", op.ISSUE, { id: judyId, scopes: ["CHAT"], minutes: 59 });
+      expect(code(refused)).toBe("BAD_USER_INPUT");
 
       // Once the trail accepts writes again, the same call completes and is recorded.
       await sql`drop trigger refuse_audit on audit_events`.execute(service.store.db);
       const retried = await call("unrecorded", op.CREATE, { owner: "ivan" });
-      expect(retried.body.data!.createCommunicationIdentity.id).toBe(ivan!.id);
+      expect(retried.body.data!.createCommunicationIdentity.id).toBe(open!.identityId);
       expect(retried.events).toEqual([
         expect.objectContaining({ actor: "unrecorded", action: "identity.create", outcome: "success" }),
       ]);

@@ -34,7 +34,7 @@ export class AuditEvent {
 
   @Field({
     description:
-      "What was done or attempted: identity.create, token.issue, token.revoke, identity.delete; and, for refused reads only, identity.read, identity.list or audit.read.",
+      "What was done or attempted: identity.create, token.issue, token.revoke, identity.delete; and, for refused attempts only, identity.read, identity.list, audit.read or identity.reconcile.",
   })
   action!: string;
 
