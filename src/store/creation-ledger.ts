@@ -126,6 +126,8 @@ export class SqlCreationLedger implements CreationLedger {
               errorCode: null,
               requestId: creation.requestId,
               operation: creation.operation,
+              // Only signed-in callers may create (the core refuses anonymous ones before the ledger).
+              callerKind: "subject",
             }),
           )
           .execute();

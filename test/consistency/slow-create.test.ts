@@ -22,6 +22,9 @@ beforeAll(async () => {
     ACS_CUSTOM_ID: "true",
     ACS_TIMEOUT_MS: "1000",
     ACS_MAX_RETRIES: "0",
+    // Five timeouts in a row would open the circuit breaker (test/resilience covers it); here the
+    // point is what the next mint finds, so the breaker stays closed.
+    ACS_BREAKER_FAILURES: "100",
   });
 });
 afterAll(async () => {
