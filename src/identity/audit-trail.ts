@@ -18,6 +18,8 @@ export interface AuditContext {
    * the audit trail records the truth (a denial, and whether the identity is known) instead.
    */
   hidden?: { errorCode: ErrorCode };
+  /** When the action took effect (a token's issue), recorded as the event's time; now by default. */
+  at?: Date;
 }
 
 /** A refusal to record that happened outside a mutation (a read, or the schema's guard). */
@@ -94,6 +96,7 @@ export class AuditTrail {
       expiresOn: "expiresOn" in result ? result.expiresOn : null,
       outcome: "success",
       errorCode: null,
+      at: event.at,
     }).catch((cause) => {
       throw notRecorded(cause);
     });
@@ -151,7 +154,7 @@ export class AuditTrail {
   /** Records what the caller did or tried; who, which request and which field come from the caller. */
   private write(
     caller: Caller,
-    event: Omit<NewAuditEvent, "actor" | "requestId" | "operation" | "at">,
+    event: Omit<NewAuditEvent, "actor" | "requestId" | "operation">,
   ): Promise<AuditEvent> {
     return this.log.record({
       ...event,

@@ -2,7 +2,7 @@
 // spend quota, act through ACS and the store, and leave a record in the audit trail. The collaborators
 // each have one job: access (who may), AuditTrail (what is recorded), IdentityProvisioner (ACS and the
 // store in step), validation (well-formed input) and the ports (ACS, store, audit log, rate limiter).
-import { ErrorCode, notFound } from "../errors";
+import { AppError, ErrorCode, notFound } from "../errors";
 import { maySee, owns, requirePermission, requireSubject, tokenLifetime, unknownIdentity } from "./access";
 import { AuditTrail, type AuditContext, type DeniedAttempt } from "./audit-trail";
 import { actorOf, type Caller } from "./caller";
@@ -18,6 +18,7 @@ import type {
   TeamsTokenRequest,
   TokenCache,
 } from "./ports";
+import { OwnerCache, type OwnerCacheSettings } from "./owner-cache";
 import { IdentityProvisioner, type MintedToken } from "./provisioning";
 import { assertOwnTeamsUser, assertTeamsRequest } from "./teams-exchange";
 import { TokenReuse, type TokenReuseSettings } from "./token-reuse";
@@ -39,6 +40,8 @@ export interface IdentityServiceDeps {
   limiter: RateLimiter;
   /** Quota-aware token reuse: off when absent. */
   tokenReuse?: { cache: TokenCache; settings: TokenReuseSettings };
+  /** The mint path's owner-to-identity cache (see owner-cache.ts); defaults apply when absent. */
+  ownerCache?: OwnerCacheSettings;
   now?: () => Date;
 }
 
@@ -54,6 +57,7 @@ export class IdentityService {
   private readonly auditLog: AuditLog;
   private readonly trail: AuditTrail;
   private readonly provisioner: IdentityProvisioner;
+  private readonly owners: OwnerCache;
   /** Set when token reuse is on; its stats are the hits and misses. */
   readonly tokenReuse: TokenReuse | undefined;
 
@@ -65,6 +69,7 @@ export class IdentityService {
     this.auditLog = deps.audit;
     this.trail = new AuditTrail(deps.audit);
     this.provisioner = new IdentityProvisioner(deps.acs, deps.store, this.now);
+    this.owners = new OwnerCache(deps.ownerCache);
     this.tokenReuse =
       deps.tokenReuse && new TokenReuse(deps.tokenReuse.cache, deps.tokenReuse.settings, this.now);
   }
@@ -98,19 +103,43 @@ export class IdentityService {
         requirePermission(caller, ["identity:create"], "Creating identities for another user");
       }
       const minutes = tokenLifetime(caller, scopes, expiresInMinutes);
-      const existing = await this.store.findActiveByOwner(userId);
-      if (existing) {
-        const record = this.provisioner.existing(existing).record;
-        audit.identityId = record.id;
-        return this.mintOrReuse(caller, record, scopes, minutes);
-      }
-      // A first mint also creates the identity in ACS, which spends the create quota too.
-      await this.limiter.consume(["mint", "create"], caller);
-      const { record, created } = await this.provisioner.forOwner(userId, actorOf(caller));
+      const { record: existing, cached } = await this.owners.find(userId, (owner) =>
+        this.store.findActiveByOwner(owner),
+      );
+      if (!existing) return this.mintFirst(caller, userId, scopes, minutes, audit);
+      const record = this.provisioner.existing(existing).record;
       audit.identityId = record.id;
-      if (created) await this.trail.recordCreation(caller, record);
-      return this.mintOrReuse(caller, record, scopes, minutes, { charged: true });
+      try {
+        return await this.mintOrReuse(caller, record, scopes, minutes, audit);
+      } catch (error) {
+        // ACS no longer knows a cached identity: another replica deleted it. Look again (the mint
+        // was charged already) and mint for the owner's identity as the database has it now.
+        if (!cached || !(error instanceof AppError) || error.code !== ErrorCode.NOT_FOUND) throw error;
+        this.owners.forget(userId);
+        const current = await this.store.findActiveByOwner(userId);
+        if (current?.id === record.id) throw error;
+        if (!current) return this.mintFirst(caller, userId, scopes, minutes, audit, { charged: true });
+        audit.identityId = current.id;
+        const fresh = this.provisioner.existing(current).record;
+        return this.mintOrReuse(caller, fresh, scopes, minutes, audit, { charged: true });
+      }
     });
+  }
+
+  /** A first mint also creates the identity in ACS, which spends the create quota too. */
+  private async mintFirst(
+    caller: Caller,
+    userId: string,
+    scopes: AcsScope[],
+    minutes: number,
+    audit: AuditContext,
+    { charged = false } = {},
+  ): Promise<MintedToken> {
+    await this.limiter.consume(charged ? "create" : ["mint", "create"], caller);
+    const { record, created } = await this.provisioner.forOwner(userId, actorOf(caller));
+    audit.identityId = record.id;
+    if (created) await this.trail.recordCreation(caller, record);
+    return this.mintOrReuse(caller, record, scopes, minutes, audit, { charged: true });
   }
 
   async createIdentity(caller: Caller, owner?: string | null): Promise<IdentityRecord> {
@@ -139,7 +168,7 @@ export class IdentityService {
       const { record, created } = await this.provision(caller, owner ?? null);
       audit.identityId = record.id;
       if (created) await this.trail.recordCreation(caller, record);
-      return this.provisioner.mint(record, scopes, minutes);
+      return issuedAt(audit, await this.provisioner.mint(record, scopes, minutes), this.now());
     });
   }
 
@@ -159,7 +188,7 @@ export class IdentityService {
       if (owns(caller, record))
         requirePermission(caller, ["mint:self", "mint:any"], "Minting a token for your identity");
       else requirePermission(caller, ["mint:any"], "Minting tokens for an identity you do not own");
-      return this.mintOrReuse(caller, record, scopes, minutes);
+      return this.mintOrReuse(caller, record, scopes, minutes, audit);
     });
   }
 
@@ -190,6 +219,7 @@ export class IdentityService {
       await this.forgetTokens(record.id, () => this.acs.revokeTokens(record.id));
       const at = this.now();
       await this.store.markTokensRevoked(record.id, at);
+      this.owners.forget(record.owner);
       return { ...record, tokensRevokedAt: at };
     });
   }
@@ -208,8 +238,14 @@ export class IdentityService {
       if (record.deletedAt) return record;
       await this.limiter.consume("delete", caller);
       await this.store.markDeletionRequested(record.id, this.now());
+      // This process mints for the owner no more; other replicas learn it from ACS (see owner-cache.ts).
+      this.owners.forget(record.owner);
       await this.forgetTokens(record.id, () => this.acs.deleteIdentity(record.id));
-      return this.store.markDeleted(record.id, this.now());
+      try {
+        return await this.store.markDeleted(record.id, this.now());
+      } finally {
+        this.owners.forget(record.owner);
+      }
     });
   }
 
@@ -303,15 +339,16 @@ export class IdentityService {
     record: IdentityRecord,
     scopes: AcsScope[],
     minutes: number,
+    audit: AuditContext,
     { charged = false } = {},
-  ) {
+  ): Promise<MintedToken> {
     const fresh = async () => {
       if (!charged) await this.limiter.consume("mint", caller, this.tokenReuse ? "service" : "all");
       return this.provisioner.mint(record, scopes, minutes);
     };
-    if (!this.tokenReuse) return fresh();
+    if (!this.tokenReuse) return issuedAt(audit, await fresh(), this.now());
     if (!charged) await this.limiter.consume("mint", caller, "caller");
-    return this.tokenReuse.mint(record, scopes, minutes, fresh);
+    return issuedAt(audit, await this.tokenReuse.mint(record, scopes, minutes, fresh), this.now());
   }
 
   /**
@@ -331,4 +368,13 @@ export class IdentityService {
       ? this.provisioner.withoutOwner(actorOf(caller))
       : this.provisioner.forOwner(owner, actorOf(caller));
   }
+}
+
+/**
+ * An identity's lastTokenIssuedAt is the time of its latest successful `token.issue` audit event (the
+ * mint's one durable write; the store derives it from there): the answer carries the event's time.
+ */
+function issuedAt(audit: AuditContext, minted: MintedToken, at: Date): MintedToken {
+  audit.at = at;
+  return { ...minted, identity: { ...minted.identity, lastTokenIssuedAt: at } };
 }

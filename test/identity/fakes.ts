@@ -96,9 +96,6 @@ export class MemoryStore implements IdentityStore {
     this.rows.set(identity.id, record);
     return record;
   }
-  async markTokenIssued(id: string, at: Date) {
-    this.update(id, { lastTokenIssuedAt: at });
-  }
   async markTokensRevoked(id: string, at: Date) {
     this.update(id, { tokensRevokedAt: at });
   }

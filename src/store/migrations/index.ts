@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import { identitiesAndAudit } from "./2026-11-24-001-identities-and-audit";
 import { millisecondTimesAndUuidAuditIds } from "./2026-11-25-001-millisecond-times-and-uuid-audit-ids";
 import { auditOperation } from "./2026-11-25-002-audit-operation";
+import { lastTokenIssueIndex } from "./2026-11-30-001-last-token-issue-index";
 
 // Migrations are code, applied in the order of their names, the same on the embedded database and
 // on PostgreSQL. Never edit one that has shipped: add the next.
@@ -9,6 +10,7 @@ export const migrations: Record<string, Migration> = {
   "2026-11-24-001-identities-and-audit": identitiesAndAudit,
   "2026-11-25-001-millisecond-times-and-uuid-audit-ids": millisecondTimesAndUuidAuditIds,
   "2026-11-25-002-audit-operation": auditOperation,
+  "2026-11-30-001-last-token-issue-index": lastTokenIssueIndex,
 };
 
 /** A static provider: no folder scanning, so the migrations ship inside the build. */
