@@ -13,7 +13,12 @@
 import express from "express";
 import http from "node:http";
 import { createAcsBackend } from "../src/acs";
-import { createBearerVerifier, loadOrCreateDevIssuer } from "../src/auth";
+import {
+  createBearerVerifier,
+  DEFAULT_VERIFIED_CACHE,
+  loadOrCreateDevIssuer,
+  withVerifiedCache,
+} from "../src/auth";
 import { loadConfig } from "../src/config";
 import { AppError } from "../src/errors";
 import { MAX_TOKEN_MINUTES, type AcsScope } from "../src/identity/model";
@@ -29,7 +34,11 @@ async function main() {
     maxRetries: config.acs.maxRetries,
   });
   const store = await openStore(config.database);
-  const verifier = createBearerVerifier(config.auth, await loadOrCreateDevIssuer(config.dataDir));
+  // The service's verifier, with its cache of verified tokens.
+  const verifier = withVerifiedCache(
+    createBearerVerifier(config.auth, await loadOrCreateDevIssuer(config.dataDir)),
+    { ...DEFAULT_VERIFIED_CACHE, maxHeaderLength: "Bearer ".length + config.auth.maxTokenBytes },
+  );
   // The service's owner-to-identity cache, so a repeat mint reads nothing from the database here too.
   const owners = new OwnerCache();
   const minutes = MAX_TOKEN_MINUTES; // what the service asks for a `user` who names no lifetime
