@@ -103,10 +103,12 @@ export class IdentityService {
         requirePermission(caller, ["identity:create"], "Creating identities for another user");
       }
       const minutes = tokenLifetime(caller, scopes, expiresInMinutes);
-      const { record: existing, cached } = await this.owners.find(userId, (owner) =>
-        this.store.findActiveByOwner(owner),
-      );
-      if (!existing) return this.mintFirst(caller, userId, scopes, minutes, audit);
+      const {
+        record: existing,
+        cached,
+        keep,
+      } = await this.owners.find(userId, (owner) => this.store.findActiveByOwner(owner));
+      if (!existing) return this.mintFirst(caller, userId, scopes, minutes, audit, { keep });
       const record = this.provisioner.existing(existing).record;
       audit.identityId = record.id;
       try {
@@ -116,9 +118,14 @@ export class IdentityService {
         // was charged already) and mint for the owner's identity as the database has it now.
         if (!cached || !(error instanceof AppError) || error.code !== ErrorCode.NOT_FOUND) throw error;
         this.owners.forget(userId);
-        const current = await this.store.findActiveByOwner(userId);
-        if (current?.id === record.id) throw error;
-        if (!current) return this.mintFirst(caller, userId, scopes, minutes, audit, { charged: true });
+        const again = await this.owners.find(userId, (owner) => this.store.findActiveByOwner(owner));
+        const current = again.record;
+        if (current?.id === record.id) {
+          this.owners.forget(userId);
+          throw error;
+        }
+        if (!current)
+          return this.mintFirst(caller, userId, scopes, minutes, audit, { charged: true, keep: again.keep });
         audit.identityId = current.id;
         const fresh = this.provisioner.existing(current).record;
         return this.mintOrReuse(caller, fresh, scopes, minutes, audit, { charged: true });
@@ -133,10 +140,11 @@ export class IdentityService {
     scopes: AcsScope[],
     minutes: number,
     audit: AuditContext,
-    { charged = false } = {},
+    { charged = false, keep }: { charged?: boolean; keep: (record: IdentityRecord) => void },
   ): Promise<MintedToken> {
     await this.limiter.consume(charged ? "create" : ["mint", "create"], caller);
     const { record, created } = await this.provisioner.forOwner(userId, actorOf(caller));
+    keep(record);
     audit.identityId = record.id;
     if (created) await this.trail.recordCreation(caller, record);
     return this.mintOrReuse(caller, record, scopes, minutes, audit, { charged: true });

@@ -27,19 +27,30 @@ export class OwnerCache {
     this.entries = new LRUCache({ max: settings.max, ttl: settings.ttlMs });
   }
 
-  /** The owner's active identity: `cached` says whether it came from this cache (and so may be stale). */
+  /**
+   * The owner's active identity: `cached` says whether it came from this cache (and so may be stale).
+   * `keep` caches the identity the caller then created for the owner, unless something was forgotten
+   * meanwhile.
+   */
   async find(
     owner: string,
     load: (owner: string) => Promise<IdentityRecord | undefined>,
-  ): Promise<{ record: IdentityRecord | undefined; cached: boolean }> {
-    const hit = this.entries.get(owner);
-    if (hit) return { record: hit, cached: true };
+  ): Promise<{
+    record: IdentityRecord | undefined;
+    cached: boolean;
+    keep: (record: IdentityRecord) => void;
+  }> {
     const generation = this.generation;
+    const keep = (record: IdentityRecord) => {
+      // One whose delete is pending is never kept: using it is refused anyway.
+      if (record.owner === owner && !record.deletionRequestedAt && !record.deletedAt)
+        if (generation === this.generation) this.entries.set(owner, record);
+    };
+    const hit = this.entries.get(owner);
+    if (hit) return { record: hit, cached: true, keep };
     const record = await load(owner);
-    // One whose delete is pending is never kept: using it is refused anyway.
-    if (record && !record.deletionRequestedAt && !record.deletedAt && generation === this.generation)
-      this.entries.set(owner, record);
-    return { record, cached: false };
+    if (record) keep(record);
+    return { record, cached: false, keep };
   }
 
   forget(owner: string | null): void {

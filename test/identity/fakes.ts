@@ -38,6 +38,8 @@ export class FakeAcs implements AcsIdentityBackend {
   async issueToken(id: string, _scopes: unknown, minutes: number) {
     this.calls.push(`issue ${id}`);
     if (this.failing.issueToken) throw this.failing.issueToken;
+    // As ACS answers for an identity it does not have (deleted, perhaps by another replica).
+    if (!this.identities.has(id)) throw notFound(`ACS has no identity ${id}`);
     const from = this.now ? this.now().getTime() : Date.UTC(2030, 0, 1);
     return { token: `token-${this.calls.length}-for-${id}`, expiresOn: new Date(from + minutes * 60_000) };
   }
