@@ -11,6 +11,7 @@ import {
 } from "kysely";
 import type { AuditEvent, IdentityRecord, NewAuditEvent, NewIdentity } from "../../src/identity/model";
 import type { Store } from "../../src/store";
+import { SqlAuditLog } from "../../src/store/audit-log";
 import { migrate } from "../../src/store/connect";
 import {
   OwnerTakenError,
@@ -569,6 +570,30 @@ export function storeContract(getStore: () => Store): void {
   });
 
   describe("audit log", () => {
+    test("events recorded together are written together, each resolving with its own; a refused one fails alone", async () => {
+      const store = getStore();
+      const counter = new QueryCounter();
+      const audit = new SqlAuditLog(store.db.withPlugin(counter));
+      const actor = ownerName("grouped");
+      const events = Array.from({ length: 20 }, (_, i) => event({ actor, requestId: `g-${i}` }));
+      const stored = await Promise.all(events.map((e) => audit.record(e)));
+      expect(stored.map((e) => e.requestId)).toEqual(events.map((e) => e.requestId));
+      expect(new Set(stored.map((e) => e.id)).size).toBe(20);
+      // The first alone (nothing was running), the other 19 in one statement once it committed.
+      expect(counter.count).toBe(2);
+      expect(await count(store, "audit_events", sql`actor = ${actor}`)).toBe(20);
+
+      // PostgreSQL refuses a NUL character in text: that event fails, the ones written with it do not.
+      const mixed = await Promise.allSettled([
+        audit.record(event({ actor, requestId: "m-0" })),
+        audit.record(event({ actor, requestId: "m-1" })),
+        audit.record(event({ actor: `${actor}\u0000`, requestId: "m-2" })),
+        audit.record(event({ actor, requestId: "m-3" })),
+      ]);
+      expect(mixed.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+      expect(await count(store, "audit_events", sql`actor = ${actor}`)).toBe(23);
+    });
+
     test("record returns the event as stored, with an id and a time, and list returns the same", async () => {
       const { audit } = getStore();
       const actor = ownerName("auditor");
