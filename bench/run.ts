@@ -107,10 +107,12 @@ async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<Da
     const rest = await startAndWait(stack.restBaseline, () =>
       mintOverRest(stack.restBaseline.url, shared.bearers[0]).then(() => true),
     );
+    const reuse = await startAndWait(stack.serviceWithReuse, firstMint(stack.serviceWithReuse.url));
     const scenarios = [
       graphqlMint(service, stack.service.url, shared.bearers),
       restMint(rest, stack.restBaseline.url, shared.bearers),
       shared.floor,
+      graphqlMint(reuse, stack.serviceWithReuse.url, shared.bearers, "graphql-mint-reuse"),
       // A router scenario (Hive Gateway in front of the service) is added here: see scenarios.ts.
     ];
     for (const scenario of scenarios) await warmUp(scenario.operation);
@@ -129,7 +131,7 @@ async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<Da
     say(`${database}: federation batch`);
     const owners = Array.from({ length: 100 }, (_, i) => `bench-user-${i}`);
     const federation = await benchFederationBatch(stack.service.url, shared.routerBearer, owners, ROUNDS);
-    await Promise.all([service.stop(), rest.stop()]);
+    await Promise.all([service.stop(), rest.stop(), reuse.stop()]);
 
     say(`${database}: cold start`);
     const coldStartMs = await benchColdStart(

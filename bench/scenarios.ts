@@ -12,6 +12,8 @@ const MINT = "mutation Mint { issueMyAccessToken(scopes: [CHAT, VOIP]) { token e
 /** Every scenario by name, with what it measures (the report names them so). */
 export const SCENARIOS = {
   "graphql-mint": "issueMyAccessToken over GraphQL (the service as `npm start` runs it)",
+  "graphql-mint-reuse":
+    "the same mint with token reuse on (TOKEN_REUSE=true, in-memory cache): repeat requests answered from kept tokens",
   "rest-baseline": "the same mint as one hand-written REST endpoint (bench/rest-baseline.ts), no GraphQL",
   "sdk-floor": "the SDK's getToken straight into the emulator (no service)",
 };
@@ -25,10 +27,15 @@ export interface Scenario {
 }
 
 /** `issueMyAccessToken` over GraphQL; `bearers[user]` is virtual user `user`'s bearer token. */
-export function graphqlMint(service: ServerProcess, url: string, bearers: string[]): Scenario {
+export function graphqlMint(
+  service: ServerProcess,
+  url: string,
+  bearers: string[],
+  name: "graphql-mint" | "graphql-mint-reuse" = "graphql-mint",
+): Scenario {
   return {
-    name: "graphql-mint",
-    what: SCENARIOS["graphql-mint"],
+    name,
+    what: SCENARIOS[name],
     server: service,
     operation: (user) => mintOverGraphql(url, bearers[user]),
   };

@@ -1,6 +1,7 @@
 // The servers of one database round: the service (as `npm start` runs it) and the REST baseline, each
 // in its own process on its own database (a data folder, or a fresh PostgreSQL schema), both talking
 // to the one emulator process. Configuration is environment only, as in a deployment.
+import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { createSchema, type BenchSchema } from "./postgres";
@@ -31,6 +32,8 @@ export interface Stack {
   database: DatabaseKind;
   service: ServerLauncher;
   restBaseline: ServerLauncher;
+  /** The service again, on its own database, with token reuse on. */
+  serviceWithReuse: ServerLauncher;
   /** Drops the PostgreSQL schemas (the data folders go with the run's temporary folder). */
   cleanup(): Promise<void>;
 }
@@ -49,7 +52,11 @@ export async function prepareStack(
   }: { workDir: string; devKeyFile: string; acsConnectionString: string },
 ): Promise<Stack> {
   const schemas: BenchSchema[] = [];
-  const launcher = async (name: string, script: string): Promise<ServerLauncher> => {
+  const launcher = async (
+    name: string,
+    script: string,
+    extraEnv: Record<string, string> = {},
+  ): Promise<ServerLauncher> => {
     const dataDir = path.join(workDir, `${database}-${name}`);
     mkdirSync(dataDir, { recursive: true });
     copyFileSync(devKeyFile, path.join(dataDir, path.basename(devKeyFile)));
@@ -60,6 +67,7 @@ export async function prepareStack(
       PORT: String(port),
       ACS_CONNECTION_STRING: acsConnectionString,
       ...LIMITS,
+      ...extraEnv,
     };
     if (database === "postgres") {
       const schema = await createSchema(name.replace(/\W/g, "_"));
@@ -82,6 +90,11 @@ export async function prepareStack(
       database,
       service: await launcher("service", SCRIPTS.service),
       restBaseline: await launcher("rest-baseline", SCRIPTS.restBaseline),
+      // Token reuse (docs/token-reuse.md) with a key made for this run; kept tokens in memory.
+      serviceWithReuse: await launcher("service-reuse", SCRIPTS.service, {
+        TOKEN_REUSE: "true",
+        TOKEN_REUSE_KEYS: randomBytes(32).toString("base64"),
+      }),
       cleanup,
     };
   } catch (error) {

@@ -11,5 +11,6 @@ export {
   RETRY_LATER,
   type BearerVerifier,
 } from "./bearer";
+export { DEFAULT_VERIFIED_CACHE, withVerifiedCache, type VerifiedCacheSettings } from "./verified-cache";
 export { assertDevTokensAllowed, DEV_ISSUER, loadOrCreateDevIssuer, type DevIssuer } from "./dev-issuer";
 export type { AuthContext } from "./context";

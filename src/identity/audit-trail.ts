@@ -20,6 +20,8 @@ export interface AuditContext {
   hidden?: { errorCode: ErrorCode };
   /** Set when the success was already recorded with the change itself (a new identity's create). */
   recorded?: boolean;
+  /** When the action took effect (a token's issue), recorded as the event's time; now by default. */
+  at?: Date;
 }
 
 /** A refusal to record that happened outside a mutation (a read, or the schema's guard). */
@@ -125,6 +127,7 @@ export class AuditTrail {
       expiresOn: "expiresOn" in result ? result.expiresOn : null,
       outcome: "success",
       errorCode: null,
+      at: event.at,
     }).catch((cause) => {
       throw notRecorded(cause);
     });
@@ -259,7 +262,7 @@ export class AuditTrail {
   /** Records what the caller did or tried; who, which request and which field come from the caller. */
   private write(
     caller: Caller,
-    event: Omit<NewAuditEvent, "actor" | "requestId" | "operation" | "at">,
+    event: Omit<NewAuditEvent, "actor" | "requestId" | "operation">,
   ): Promise<AuditEvent> {
     return this.log.record({
       ...event,

@@ -3,7 +3,7 @@
 // each have one job: access (who may), AuditTrail (what is recorded), IdentityProvisioner (ACS and the
 // store in step), Reconciler (finishing what failures left half done), validation (well-formed input)
 // and the ports (ACS, store, creation ledger, audit log, rate limiter).
-import { ErrorCode, notFound } from "../errors";
+import { AppError, ErrorCode, notFound } from "../errors";
 import { maySee, owns, requirePermission, requireSubject, tokenLifetime, unknownIdentity } from "./access";
 import { AuditTrail, type AuditContext, type DeniedAttempt } from "./audit-trail";
 import { actorOf, type Caller } from "./caller";
@@ -20,6 +20,7 @@ import type {
   TeamsTokenRequest,
   TokenCache,
 } from "./ports";
+import { OwnerCache, type OwnerCacheSettings } from "./owner-cache";
 import { IdentityProvisioner, type MintedToken, type ProvisioningOptions } from "./provisioning";
 import { Reconciler, type ReconcileReport } from "./reconciler";
 import { assertOwnTeamsUser, assertTeamsRequest } from "./teams-exchange";
@@ -53,6 +54,8 @@ export interface IdentityServiceDeps {
   tokenReuse?: { cache: TokenCache; settings: TokenReuseSettings };
   /** Default: creates without customId, a 15 s lease and a 15 s wait for another's create. */
   provisioning?: Partial<ProvisioningOptions>;
+  /** The mint path's owner-to-identity cache (see owner-cache.ts); defaults apply when absent. */
+  ownerCache?: OwnerCacheSettings;
   now?: () => Date;
   /** Identical denials within this window are one audit event with a count (default 60 s). */
   denialWindowMs?: number;
@@ -78,6 +81,7 @@ export class IdentityService {
   private readonly auditLog: AuditLog;
   private readonly trail: AuditTrail;
   private readonly provisioner: IdentityProvisioner;
+  private readonly owners: OwnerCache;
   /** Set when token reuse is on; its stats are the hits and misses. */
   readonly tokenReuse: TokenReuse | undefined;
   private readonly creations: CreationLedger;
@@ -109,6 +113,7 @@ export class IdentityService {
       graceMs: provisioning.leaseMs,
       now: this.now,
     });
+    this.owners = new OwnerCache(deps.ownerCache);
     this.tokenReuse =
       deps.tokenReuse && new TokenReuse(deps.tokenReuse.cache, deps.tokenReuse.settings, this.now);
   }
@@ -142,19 +147,51 @@ export class IdentityService {
         requirePermission(caller, ["identity:create"], "Creating identities for another user");
       }
       const minutes = tokenLifetime(caller, scopes, expiresInMinutes);
-      const existing = await this.store.findActiveByOwner(userId);
-      if (existing) {
-        const record = this.provisioner.existing(existing).record;
-        audit.identityId = record.id;
-        return this.mintOrReuse(caller, record, scopes, minutes);
-      }
-      // A first mint also creates the identity in ACS, which spends the create quota too. A new
-      // identity's `identity.create` event is stored with it, by the provisioner.
-      await this.limiter.consume(["mint", "create"], caller);
-      const { record } = await this.provisioner.forOwner(creationBy(caller, userId));
+      const {
+        record: existing,
+        cached,
+        keep,
+      } = await this.owners.find(userId, (owner) => this.store.findActiveByOwner(owner));
+      if (!existing) return this.mintFirst(caller, userId, scopes, minutes, audit, { keep });
+      const record = this.provisioner.existing(existing).record;
       audit.identityId = record.id;
-      return this.mintOrReuse(caller, record, scopes, minutes, { charged: true });
+      try {
+        return await this.mintOrReuse(caller, record, scopes, minutes, audit);
+      } catch (error) {
+        // ACS no longer knows a cached identity: another replica deleted it. Look again (the mint
+        // was charged already) and mint for the owner's identity as the database has it now.
+        if (!cached || !(error instanceof AppError) || error.code !== ErrorCode.NOT_FOUND) throw error;
+        this.owners.forget(userId);
+        const again = await this.owners.find(userId, (owner) => this.store.findActiveByOwner(owner));
+        const current = again.record;
+        if (current?.id === record.id) {
+          this.owners.forget(userId);
+          throw error;
+        }
+        if (!current)
+          return this.mintFirst(caller, userId, scopes, minutes, audit, { charged: true, keep: again.keep });
+        audit.identityId = current.id;
+        const fresh = this.provisioner.existing(current).record;
+        return this.mintOrReuse(caller, fresh, scopes, minutes, audit, { charged: true });
+      }
     });
+  }
+
+  /** A first mint also creates the identity in ACS, which spends the create quota too. */
+  private async mintFirst(
+    caller: Caller,
+    userId: string,
+    scopes: AcsScope[],
+    minutes: number,
+    audit: AuditContext,
+    { charged = false, keep }: { charged?: boolean; keep: (record: IdentityRecord) => void },
+  ): Promise<MintedToken> {
+    await this.limiter.consume(charged ? "create" : ["mint", "create"], caller);
+    // A new identity's `identity.create` event is stored with it, by the provisioner.
+    const { record } = await this.provisioner.forOwner(creationBy(caller, userId));
+    keep(record);
+    audit.identityId = record.id;
+    return this.mintOrReuse(caller, record, scopes, minutes, audit, { charged: true });
   }
 
   async createIdentity(caller: Caller, owner?: string | null): Promise<IdentityRecord> {
@@ -183,7 +220,7 @@ export class IdentityService {
       await this.limiter.consume(["create", "mint"], caller);
       const { record } = await this.provision(caller, owner ?? null);
       audit.identityId = record.id;
-      return this.provisioner.mint(record, scopes, minutes);
+      return issuedAt(audit, await this.provisioner.mint(record, scopes, minutes), this.now());
     });
   }
 
@@ -203,7 +240,7 @@ export class IdentityService {
       if (owns(caller, record))
         requirePermission(caller, ["mint:self", "mint:any"], "Minting a token for your identity");
       else requirePermission(caller, ["mint:any"], "Minting tokens for an identity you do not own");
-      return this.mintOrReuse(caller, record, scopes, minutes);
+      return this.mintOrReuse(caller, record, scopes, minutes, audit);
     });
   }
 
@@ -234,6 +271,7 @@ export class IdentityService {
       await this.forgetTokens(record.id, () => this.acs.revokeTokens(record.id));
       const at = this.now();
       await this.store.markTokensRevoked(record.id, at);
+      this.owners.forget(record.owner);
       return { ...record, tokensRevokedAt: at };
     });
   }
@@ -253,8 +291,14 @@ export class IdentityService {
       if (record.deletedAt) return record;
       await this.limiter.consume("delete", caller);
       await this.store.markDeletionRequested(record.id, this.now());
+      // This process mints for the owner no more; other replicas learn it from ACS (see owner-cache.ts).
+      this.owners.forget(record.owner);
       await this.forgetTokens(record.id, () => this.acs.deleteIdentity(record.id));
-      return this.store.markDeleted(record.id, this.now());
+      try {
+        return await this.store.markDeleted(record.id, this.now());
+      } finally {
+        this.owners.forget(record.owner);
+      }
     });
   }
 
@@ -378,15 +422,16 @@ export class IdentityService {
     record: IdentityRecord,
     scopes: AcsScope[],
     minutes: number,
+    audit: AuditContext,
     { charged = false } = {},
-  ) {
+  ): Promise<MintedToken> {
     const fresh = async () => {
       if (!charged) await this.limiter.consume("mint", caller, this.tokenReuse ? "service" : "all");
       return this.provisioner.mint(record, scopes, minutes);
     };
-    if (!this.tokenReuse) return fresh();
+    if (!this.tokenReuse) return issuedAt(audit, await fresh(), this.now());
     if (!charged) await this.limiter.consume("mint", caller, "caller");
-    return this.tokenReuse.mint(record, scopes, minutes, fresh);
+    return issuedAt(audit, await this.tokenReuse.mint(record, scopes, minutes, fresh), this.now());
   }
 
   /**
@@ -416,4 +461,13 @@ function creationBy<Owner extends string | null>(caller: Caller, owner: Owner) {
     requestId: caller.requestId,
     operation: caller.operation ?? null,
   };
+}
+
+/**
+ * An identity's lastTokenIssuedAt is the time of its latest successful `token.issue` audit event (the
+ * mint's one durable write; the store derives it from there): the answer carries the event's time.
+ */
+function issuedAt(audit: AuditContext, minted: MintedToken, at: Date): MintedToken {
+  audit.at = at;
+  return { ...minted, identity: { ...minted.identity, lastTokenIssuedAt: at } };
 }

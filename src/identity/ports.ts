@@ -53,6 +53,10 @@ export interface ListIdentitiesQuery {
   owner?: string | null;
 }
 
+/**
+ * The identity mappings. A record's `lastTokenIssuedAt` is derived from the audit log (the latest
+ * successful `token.issue` event of the identity), so minting writes nothing here.
+ */
 export interface IdentityStore {
   findById(id: string): Promise<IdentityRecord | undefined>;
   /** The owner's identity that is not deleted (at most one exists). */
@@ -67,7 +71,6 @@ export interface IdentityStore {
   list(query: ListIdentitiesQuery): Promise<Page<IdentityRecord>>;
   /** Store a newly created identity that has no owner (or whose owner slot is free). */
   insert(identity: NewIdentity): Promise<IdentityRecord>;
-  markTokenIssued(id: string, at: Date): Promise<void>;
   markTokensRevoked(id: string, at: Date): Promise<void>;
   markDeletionRequested(id: string, at: Date): Promise<IdentityRecord>;
   markDeleted(id: string, at: Date): Promise<IdentityRecord>;

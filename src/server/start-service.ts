@@ -4,7 +4,14 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createAcsBackend, entraClient, trustPolicies } from "../acs";
 import { withResilience } from "../acs/resilience";
-import { createBearerVerifier, loadOrCreateDevIssuer, loadPolicy, type DevIssuer } from "../auth";
+import {
+  createBearerVerifier,
+  DEFAULT_VERIFIED_CACHE,
+  loadOrCreateDevIssuer,
+  loadPolicy,
+  withVerifiedCache,
+  type DevIssuer,
+} from "../auth";
 import type { AppConfig } from "../config";
 import { startEmulator, type RunningEmulator } from "../emulator";
 import { IdentityService } from "../identity";
@@ -144,7 +151,10 @@ export async function startService(
     cleanups.push(["rate limiter", () => limiter.close()]);
 
     const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
-    const verifier = createBearerVerifier(config.auth, devIssuer);
+    const verifier = withVerifiedCache(createBearerVerifier(config.auth, devIssuer), {
+      ...DEFAULT_VERIFIED_CACHE,
+      maxHeaderLength: "Bearer ".length + config.auth.maxTokenBytes,
+    });
     const tokenCache = config.tokenReuse
       ? createTokenCache({
           keys: config.tokenReuse.keys,

@@ -53,21 +53,73 @@ export const auditRow = (event: NewAuditEvent): Insertable<Database["audit_event
   count: event.count ?? 1,
 });
 
-/** The audit log in the SQL database (PGlite or PostgreSQL). Events hold no tokens: there is no column for one. */
+interface Pending {
+  row: Insertable<Database["audit_events"]>;
+  resolve: (event: AuditEvent) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most events written by one statement (PostgreSQL takes at most 65535 parameters; an event has 14). */
+const MAX_BATCH = 500;
+
+/**
+ * The audit log in the SQL database (PGlite or PostgreSQL). Events hold no tokens: there is no column
+ * for one.
+ *
+ * Writes are group-committed: an event recorded while no write is running is written at once, in its
+ * own statement; events recorded while one runs wait for it and are then written together, in one
+ * multi-row insert (one statement, one commit). Each `record` still resolves only once its own event
+ * is durable, so a concurrent load costs one round trip and one commit per batch instead of per event,
+ * and a lone event waits for nothing.
+ */
 export class SqlAuditLog implements AuditLog {
+  private queue: Pending[] = [];
+  private writing = false;
+
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * Writes one event in its own (autocommitted) statement, so it is durable when this resolves, and
-   * returns it as stored. `at` defaults to now; the id is a UUIDv7.
+   * Writes one event (autocommitted, alone or with others recorded meanwhile), so it is durable when
+   * this resolves, and returns it as stored. `at` defaults to now; the id is a UUIDv7. If the write
+   * fails, every event of its batch fails with the same error.
    */
-  async record(event: NewAuditEvent): Promise<AuditEvent> {
-    const row = await this.db
+  record(event: NewAuditEvent): Promise<AuditEvent> {
+    const row = auditRow(event);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  /** Writes the queue in batches until it is empty; one drain runs at a time. */
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          await this.write(batch);
+        } catch (error) {
+          if (batch.length === 1) batch[0].reject(error);
+          // One event the database refuses must not fail the others: each is tried alone.
+          else await Promise.all(batch.map((pending) => this.write([pending]).catch(pending.reject)));
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    const rows = await this.db
       .insertInto("audit_events")
-      .values(auditRow(event))
+      .values(batch.map((pending) => pending.row))
       .returningAll()
-      .executeTakeFirstOrThrow();
-    return toEvent(row);
+      .execute();
+    const stored = new Map(rows.map((row) => [row.id, toEvent(row)]));
+    if (stored.size !== batch.length)
+      throw new Error("the audit events were not all returned by their insert");
+    for (const pending of batch) pending.resolve(stored.get(pending.row.id)!);
   }
 
   async addToCount(id: string, by: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type UpdateObject } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely, type Selectable, type UpdateObject } from "kysely";
 import { notFound } from "../errors";
 import type { IdentityRecord, NewIdentity, Page } from "../identity/model";
 import type { IdentityStore, ListIdentitiesQuery } from "../identity/ports";
@@ -6,7 +6,8 @@ import { decodeCursor, pageLimit, toPage } from "./cursor";
 import type { Database } from "./database";
 import { KeyedMutex } from "./keyed-mutex";
 
-type Row = Selectable<Database["identities"]>;
+// `last_token_issue` is derived (see `identities`); rows read without it (e.g. by the creation ledger) fall back to the column.
+type Row = Selectable<Database["identities"]> & { last_token_issue?: Date | string | null };
 
 /** `insert` was given an owner who already has an active (not deleted) identity. */
 export class OwnerTakenError extends Error {
@@ -40,11 +41,35 @@ export const toRecord = (row: Row): IdentityRecord => ({
   owner: row.owner,
   createdBy: row.created_by,
   createdAt: date(row.created_at),
-  lastTokenIssuedAt: nullableDate(row.last_token_issued_at),
+  lastTokenIssuedAt: latest(
+    nullableDate(row.last_token_issued_at),
+    nullableDate(row.last_token_issue ?? null),
+  ),
   tokensRevokedAt: nullableDate(row.tokens_revoked_at),
   deletionRequestedAt: nullableDate(row.deletion_requested_at),
   deletedAt: nullableDate(row.deleted_at),
 });
+
+const latest = (a: Date | null, b: Date | null): Date | null => (a && b ? (a > b ? a : b) : (a ?? b));
+
+/**
+ * The identity's latest successful token.issue audit event: lastTokenIssuedAt is derived from the audit
+ * trail, so a mint writes one row (its audit event), not an update of the identity too. The column
+ * `last_token_issued_at` holds what was written before that (a partial index makes this one lookup:
+ * see migrations/2026-11-30-003-last-token-issue-index.ts).
+ */
+const lastTokenIssue = (eb: ExpressionBuilder<Database, "identities">) =>
+  eb
+    .selectFrom("audit_events")
+    .select((sub) => sub.fn.max("audit_events.at").as("at"))
+    .whereRef("audit_events.identity_id", "=", "identities.id")
+    .where("audit_events.action", "=", "token.issue")
+    .where("audit_events.outcome", "=", "success")
+    .as("last_token_issue");
+
+/** Every identity column, and the derived time of its last token issue. */
+const identities = (db: Kysely<Database>) =>
+  db.selectFrom("identities").selectAll("identities").select(lastTokenIssue);
 
 export const isOwnerConflict = (error: unknown): boolean => {
   const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
@@ -91,7 +116,7 @@ export class SqlIdentityStore implements IdentityStore {
   }
 
   async findById(id: string): Promise<IdentityRecord | undefined> {
-    const row = await this.db.selectFrom("identities").selectAll().where("id", "=", id).executeTakeFirst();
+    const row = await identities(this.db).where("id", "=", id).executeTakeFirst();
     return row && toRecord(row);
   }
 
@@ -104,9 +129,7 @@ export class SqlIdentityStore implements IdentityStore {
   /** One query, whatever the number of owners; owners without an active identity are absent. */
   async findActiveByOwners(owners: readonly string[]): Promise<Map<string, IdentityRecord>> {
     if (owners.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom("identities")
-      .selectAll()
+    const rows = await identities(this.db)
       .where("deleted_at", "is", null)
       .where("owner", "in", [...new Set(owners)])
       .execute();
@@ -119,10 +142,7 @@ export class SqlIdentityStore implements IdentityStore {
    */
   async findByIds(ids: readonly string[], owner?: string): Promise<Map<string, IdentityRecord>> {
     if (ids.length === 0) return new Map();
-    let select = this.db
-      .selectFrom("identities")
-      .selectAll()
-      .where("id", "in", [...new Set(ids)]);
+    let select = identities(this.db).where("id", "in", [...new Set(ids)]);
     if (owner !== undefined) select = select.where("owner", "=", owner);
     const rows = await select.execute();
     return new Map(rows.map((row) => [row.id, toRecord(row)]));
@@ -134,9 +154,7 @@ export class SqlIdentityStore implements IdentityStore {
    */
   async list(query: ListIdentitiesOptions): Promise<Page<IdentityRecord>> {
     const limit = pageLimit(query.first);
-    let select = this.db
-      .selectFrom("identities")
-      .selectAll()
+    let select = identities(this.db)
       .orderBy("created_at")
       .orderBy("id")
       .limit(limit + 1);
@@ -210,11 +228,6 @@ export class SqlIdentityStore implements IdentityStore {
     );
   }
 
-  /** Sets lastTokenIssuedAt, which never moves backwards. */
-  async markTokenIssued(id: string, at: Date): Promise<void> {
-    await this.update(id, { last_token_issued_at: sql<Date>`greatest(last_token_issued_at, ${at})` });
-  }
-
   /** Sets tokensRevokedAt to `at` (a later revoke wins; it never moves backwards). */
   async markTokensRevoked(id: string, at: Date): Promise<void> {
     await this.update(id, { tokens_revoked_at: sql<Date>`greatest(tokens_revoked_at, ${at})` });
@@ -249,12 +262,7 @@ export class SqlIdentityStore implements IdentityStore {
   // ---- helpers ----
 
   private activeByOwner(db: Kysely<Database>, owner: string) {
-    return db
-      .selectFrom("identities")
-      .selectAll()
-      .where("owner", "=", owner)
-      .where("deleted_at", "is", null)
-      .executeTakeFirst();
+    return identities(db).where("owner", "=", owner).where("deleted_at", "is", null).executeTakeFirst();
   }
 
   /** Runs `work` holding the owner's advisory lock in a transaction, or directly with "process" locking. */
@@ -278,7 +286,7 @@ export class SqlIdentityStore implements IdentityStore {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      return toRecord(row);
+      return toRecord({ ...row, last_token_issue: null }); // a new identity has had no token
     } catch (error) {
       if (identity.owner !== null && isOwnerConflict(error)) throw new OwnerTakenError(identity.owner);
       throw error;
@@ -290,7 +298,8 @@ export class SqlIdentityStore implements IdentityStore {
       .updateTable("identities")
       .set(values)
       .where("id", "=", id)
-      .returningAll()
+      .returningAll("identities")
+      .returning(lastTokenIssue)
       .executeTakeFirst();
     if (!row) throw notFound(`No identity ${id} is known to this service.`);
     return toRecord(row);

@@ -48,6 +48,8 @@ export class FakeAcs implements AcsIdentityBackend {
   async issueToken(id: string, _scopes: unknown, minutes: number) {
     this.calls.push(`issue ${id}`);
     if (this.failing.issueToken) throw this.failing.issueToken;
+    // As ACS answers for an identity it does not have (deleted, perhaps by another replica).
+    if (!this.identities.has(id)) throw notFound(`ACS has no identity ${id}`);
     const from = this.now ? this.now().getTime() : Date.UTC(2030, 0, 1);
     return { token: `token-${this.calls.length}-for-${id}`, expiresOn: new Date(from + minutes * 60_000) };
   }
@@ -108,9 +110,6 @@ export class MemoryStore implements IdentityStore {
     };
     this.rows.set(identity.id, record);
     return record;
-  }
-  async markTokenIssued(id: string, at: Date) {
-    this.update(id, { lastTokenIssuedAt: at });
   }
   async markTokensRevoked(id: string, at: Date) {
     this.update(id, { tokensRevokedAt: at });

@@ -25,10 +25,10 @@ test("data written before close is there after reopening, and migrations run onc
   const created = await first.identities.insert(
     newIdentity("persisted-owner", new Date("2026-11-24T01:02:03.456Z")),
   );
-  await first.identities.markTokenIssued(created.id, new Date("2026-11-24T01:02:04.000Z"));
   const recorded = await first.audit.record({
+    at: new Date("2026-11-24T01:02:04.000Z"),
     actor: "persisted-owner",
-    action: "identity.create",
+    action: "token.issue",
     identityId: created.id,
     scopes: ["voip"],
     expiresOn: null,

@@ -11,6 +11,7 @@ import {
 } from "kysely";
 import type { AuditEvent, IdentityRecord, NewAuditEvent, NewIdentity } from "../../src/identity/model";
 import type { Store } from "../../src/store";
+import { SqlAuditLog } from "../../src/store/audit-log";
 import { migrate } from "../../src/store/connect";
 import {
   OwnerTakenError,
@@ -197,26 +198,59 @@ export function storeContract(getStore: () => Store): void {
       expect(await identities.findActiveByOwner(owner)).toEqual(next);
     });
 
-    test("markTokenIssued and markTokensRevoked set their times, which never move backwards", async () => {
+    test("markTokensRevoked sets its time, which never moves backwards", async () => {
       const { identities } = getStore();
       const { id } = await identities.insert(newIdentity(ownerName("marks")));
       const t1 = new Date("2026-11-24T12:00:00.123Z");
       const t0 = new Date("2026-11-24T11:59:59.999Z");
       const t2 = new Date("2026-11-24T12:00:00.124Z");
-      await identities.markTokenIssued(id, t1);
       await identities.markTokensRevoked(id, t1);
-      expect(await identities.findById(id)).toMatchObject({ lastTokenIssuedAt: t1, tokensRevokedAt: t1 });
-      await identities.markTokenIssued(id, t0);
+      expect(await identities.findById(id)).toMatchObject({ tokensRevokedAt: t1 });
       await identities.markTokensRevoked(id, t0);
-      expect(await identities.findById(id)).toMatchObject({ lastTokenIssuedAt: t1, tokensRevokedAt: t1 });
-      await identities.markTokenIssued(id, t2);
+      expect(await identities.findById(id)).toMatchObject({ tokensRevokedAt: t1 });
       await identities.markTokensRevoked(id, t2);
       expect(await identities.findById(id)).toMatchObject({
-        lastTokenIssuedAt: t2,
+        lastTokenIssuedAt: null,
         tokensRevokedAt: t2,
         deletionRequestedAt: null,
         deletedAt: null,
       });
+    });
+
+    test("lastTokenIssuedAt is the latest successful token.issue audit event, on every read", async () => {
+      const store = getStore();
+      const { identities, audit } = store;
+      const owner = ownerName("issued");
+      const { id } = await identities.insert(newIdentity(owner));
+      const event = (at: string, action: "token.issue" | "token.revoke", outcome: "success" | "failed") =>
+        audit.record({
+          at: new Date(at),
+          actor: owner,
+          action,
+          identityId: id,
+          scopes: null,
+          expiresOn: null,
+          outcome,
+          errorCode: outcome === "failed" ? "ACS_UNAVAILABLE" : null,
+          requestId: null,
+        });
+      await event("2026-11-24T12:00:00.123Z", "token.issue", "success");
+      await event("2026-11-24T12:00:01.000Z", "token.issue", "failed"); // not an issue
+      await event("2026-11-24T12:00:02.000Z", "token.revoke", "success"); // not an issue
+      await event("2026-11-24T11:00:00.000Z", "token.issue", "success"); // an older one, written later
+      const at = new Date("2026-11-24T12:00:00.123Z");
+      expect(await identities.findById(id)).toMatchObject({ lastTokenIssuedAt: at });
+      expect((await identities.findActiveByOwner(owner))?.lastTokenIssuedAt).toEqual(at);
+      expect((await identities.findActiveByOwners([owner])).get(owner)?.lastTokenIssuedAt).toEqual(at);
+      expect((await identities.findByIds([id])).get(id)?.lastTokenIssuedAt).toEqual(at);
+      expect((await identities.list({ first: 5, owner })).items[0].lastTokenIssuedAt).toEqual(at);
+      await identities.markTokensRevoked(id, new Date());
+      expect((await identities.findById(id))?.lastTokenIssuedAt).toEqual(at);
+      expect((await identities.markDeletionRequested(id, new Date())).lastTokenIssuedAt).toEqual(at);
+      // A time written to the column before the audit trail was its source still counts when later.
+      const before = new Date("2026-11-24T13:00:00.000Z");
+      await sql`update identities set last_token_issued_at = ${before} where id = ${id}`.execute(store.db);
+      expect((await identities.markDeleted(id, new Date())).lastTokenIssuedAt).toEqual(before);
     });
 
     test("markDeletionRequested keeps the first time; markDeleted is idempotent and implies requested", async () => {
@@ -247,7 +281,6 @@ export function storeContract(getStore: () => Store): void {
       const { identities } = getStore();
       const at = new Date();
       for (const mark of [
-        () => identities.markTokenIssued("8:acs:unknown", at),
         () => identities.markTokensRevoked("8:acs:unknown", at),
         () => identities.markDeletionRequested("8:acs:unknown", at),
         () => identities.markDeleted("8:acs:unknown", at),
@@ -537,6 +570,30 @@ export function storeContract(getStore: () => Store): void {
   });
 
   describe("audit log", () => {
+    test("events recorded together are written together, each resolving with its own; a refused one fails alone", async () => {
+      const store = getStore();
+      const counter = new QueryCounter();
+      const audit = new SqlAuditLog(store.db.withPlugin(counter));
+      const actor = ownerName("grouped");
+      const events = Array.from({ length: 20 }, (_, i) => event({ actor, requestId: `g-${i}` }));
+      const stored = await Promise.all(events.map((e) => audit.record(e)));
+      expect(stored.map((e) => e.requestId)).toEqual(events.map((e) => e.requestId));
+      expect(new Set(stored.map((e) => e.id)).size).toBe(20);
+      // The first alone (nothing was running), the other 19 in one statement once it committed.
+      expect(counter.count).toBe(2);
+      expect(await count(store, "audit_events", sql`actor = ${actor}`)).toBe(20);
+
+      // PostgreSQL refuses a NUL character in text: that event fails, the ones written with it do not.
+      const mixed = await Promise.allSettled([
+        audit.record(event({ actor, requestId: "m-0" })),
+        audit.record(event({ actor, requestId: "m-1" })),
+        audit.record(event({ actor: `${actor}\u0000`, requestId: "m-2" })),
+        audit.record(event({ actor, requestId: "m-3" })),
+      ]);
+      expect(mixed.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+      expect(await count(store, "audit_events", sql`actor = ${actor}`)).toBe(23);
+    });
+
     test("record returns the event as stored, with an id and a time, and list returns the same", async () => {
       const { audit } = getStore();
       const actor = ownerName("auditor");
