@@ -168,6 +168,8 @@ const EnvSchema = z.object({
   // Inline (ftv1) traces go only to a router that sends this in `x-federation-trace-secret`.
   FEDERATION_TRACE_SECRET: z.string().min(32, "use at least 32 characters").optional(),
   MAX_REQUEST_BYTES: positiveInt.default(100_000),
+  // Callers without a bearer token: their operations are small; a large anonymous body is refused unread.
+  ANONYMOUS_MAX_REQUEST_BYTES: positiveInt.default(16_384),
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
   // Which proxies' X-Forwarded-For to believe for the client address: "false" (none, the default), a
@@ -281,6 +283,8 @@ export interface AppConfig {
     /** Shared with the router; without it no client gets inline traces. */
     federationTraceSecret: string | undefined;
     maxRequestBytes: number;
+    /** Bodies of callers without a bearer token (at most maxRequestBytes). */
+    anonymousMaxRequestBytes: number;
     /** Whole request (headers and body) must arrive within this; slow clients are cut off. */
     requestTimeoutMs: number;
     headersTimeoutMs: number;
@@ -501,6 +505,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxEntityRepresentations: e.MAX_ENTITY_REPRESENTATIONS,
       federationTraceSecret: e.FEDERATION_TRACE_SECRET,
       maxRequestBytes: e.MAX_REQUEST_BYTES,
+      anonymousMaxRequestBytes: Math.min(e.ANONYMOUS_MAX_REQUEST_BYTES, e.MAX_REQUEST_BYTES),
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       trustProxy: e.TRUST_PROXY,

@@ -1,6 +1,7 @@
 // Body-parser failures (too large, malformed JSON, a charset or encoding it cannot read) answer in
 // GraphQL's error shape, never as Express's HTML page with a stack trace, and are never cached.
 import type { NextFunction, Request, Response } from "express";
+import { principalOf } from "./authenticate";
 import type { Logger } from "./logger";
 
 /** What body-parser (express.json) reports: its `type` says which failure, with the offending value. */
@@ -15,13 +16,21 @@ interface BodyError {
 const plain = (value: string | undefined) =>
   value !== undefined && /^[\w.-]{1,40}$/.test(value) ? `"${value}" ` : "";
 
-export function bodyErrorHandler(options: { maxRequestBytes: number; logger: Logger }) {
+export function bodyErrorHandler(options: {
+  maxRequestBytes: number;
+  anonymousMaxRequestBytes: number;
+  logger: Logger;
+}) {
   return (error: BodyError, _req: Request, res: Response, _next: NextFunction) => {
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
     if (status === 500) options.logger.error({ err: error }, "request failed");
     let code = "BAD_REQUEST";
     let message = "The request body is not valid JSON.";
-    if (status === 413) message = `The request body is larger than ${options.maxRequestBytes} bytes.`;
+    if (status === 413)
+      message =
+        principalOf(res.locals).subject === null
+          ? `Without a bearer token the request body may be at most ${options.anonymousMaxRequestBytes} bytes.`
+          : `The request body is larger than ${options.maxRequestBytes} bytes.`;
     else if (status === 500) [code, message] = ["INTERNAL", "Internal error."];
     else if (error.type === "charset.unsupported")
       [code, message] = [

@@ -1,5 +1,4 @@
 import { expressMiddleware } from "@as-integrations/express5";
-import express from "express";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createAcsBackend, entraClient, trustPolicies } from "../acs";
@@ -19,6 +18,7 @@ import { createRateLimiter } from "../ratelimit";
 import { openStore, type Store } from "../store";
 import { createTokenCache } from "../tokencache";
 import { createApolloServer } from "./apollo";
+import { authenticateRequest, jsonBody } from "./authenticate";
 import { bodyErrorHandler } from "./body-errors";
 import { consistencyMetrics } from "./consistency-metrics";
 import { createContextFactory } from "./context";
@@ -219,7 +219,12 @@ export async function startService(
     app.use(
       "/graphql",
       corsAllowlist([...config.http.corsOrigins, ...(config.http.corsAllowStudio ? STUDIO_ORIGINS : [])]),
-      express.json({ limit: config.http.maxRequestBytes }),
+      authenticateRequest({
+        verifier,
+        logger,
+        keyOutageRetryAfterSeconds: config.auth.jwksCooldownSeconds,
+      }),
+      jsonBody(config.http),
       ...(trusted ? [trustedDocumentsOnly(trusted, logger)] : []),
       maxTokensMiddleware(config.http.maxTokens, (_req, res) =>
         logger.info(
@@ -228,17 +233,11 @@ export async function startService(
         ),
       ),
       expressMiddleware(apollo, {
-        context: createContextFactory({
-          verifier,
-          policy,
-          identities,
-          logger,
-          keyOutageRetryAfterSeconds: config.auth.jwksCooldownSeconds,
-        }),
+        context: createContextFactory({ policy, identities }),
       }),
     );
 
-    app.use(bodyErrorHandler({ maxRequestBytes: config.http.maxRequestBytes, logger }));
+    app.use(bodyErrorHandler({ ...config.http, logger }));
 
     app.use(indexRoutes()); // `/` and unknown paths (JSON, not Express's HTML 404): after every other route
     await new Promise<void>((resolve, reject) => {

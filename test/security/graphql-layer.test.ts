@@ -219,7 +219,8 @@ describe("with the default limits (NODE_ENV=test)", () => {
     test("2001 tokens are refused before parsing, with the GraphQL error shape", async () => {
       const query = `{ viewer { ${fields(1996, "__typename")} } }`;
       expect(countTokens(query, 10_000)).toBe(2001);
-      const result = await withoutEffects(service, () => post(service, { query }));
+      // Signed in: an anonymous body this large is refused unread (ANONYMOUS_MAX_REQUEST_BYTES), below.
+      const result = await withoutEffects(service, () => post(service, { query }, { bearer: admin }));
       expectLimit(result, "tokens");
       expect(result.body.errors![0].message).toBe("Token limit of 2000 exceeded.");
     });
@@ -248,7 +249,7 @@ describe("with the default limits (NODE_ENV=test)", () => {
       const query = `{ viewer { ${fields(9_000, "__typename")} } }`; // about 99 kB, 9006 tokens
       // No stopwatch here (a busy machine is slow, not wrong): a parse without the limit would still
       // answer, but with a validation error, not the token limit. Parse speed is benchmarked.
-      expectLimit(await post(service, { query }), "tokens");
+      expectLimit(await post(service, { query }, { bearer: admin }), "tokens");
     });
 
     test("fragment fan-out (each fragment spreading the next twice) is measured without blowing up", async () => {
@@ -426,6 +427,46 @@ describe("with the default limits (NODE_ENV=test)", () => {
           { message: expect.stringMatching(/larger than \d+ bytes/), extensions: { code: "BAD_REQUEST" } },
         ],
       });
+    });
+
+    test("without a bearer token, a body over ANONYMOUS_MAX_REQUEST_BYTES gets 413 unread", async () => {
+      const limit = service.config.http.anonymousMaxRequestBytes;
+      expect(limit).toBeLessThan(service.config.http.maxRequestBytes);
+      const representations = Array.from({ length: 2_500 }, (_, i) => ({ __typename: "User", id: `u${i}` }));
+      const entities = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }";
+      expect(JSON.stringify(representations).length).toBeGreaterThan(limit);
+      const result = await withoutEffects(service, () =>
+        post(service, { query: entities, variables: { r: representations } }),
+      );
+      expect(result.status).toBe(413);
+      expect(result.body).toEqual({
+        errors: [
+          {
+            message: `Without a bearer token the request body may be at most ${limit} bytes.`,
+            extensions: { code: "BAD_REQUEST" },
+          },
+        ],
+      });
+      // The same body with a bearer token is read (and then refused by the representation cap).
+      const signedIn = await post(
+        service,
+        { query: entities, variables: { r: representations } },
+        { bearer: alice },
+      );
+      expect(signedIn.status).not.toBe(413);
+    });
+
+    test("a bad bearer token is answered 401 before the body is read: even an oversized one", async () => {
+      const padding = "x".repeat(service.config.http.maxRequestBytes);
+      const result = await withoutEffects(service, () =>
+        post(
+          service,
+          { query: op.ISSUE_MY, variables: { scopes: ["CHAT"], padding } },
+          { bearer: "not.a.jwt" },
+        ),
+      );
+      expect(result.status).toBe(401);
+      expect(result.body.errors?.[0].extensions?.code).toBe("UNAUTHENTICATED");
     });
 
     test("a compressed body is limited after decompression (a gzip bomb gets 413)", async () => {

@@ -1,0 +1,50 @@
+// The bearer token is verified before the request body is read: a bad token is answered 401 without
+// parsing anything, and a caller without one may send only a small body (ANONYMOUS_MAX_REQUEST_BYTES),
+// so anonymous floods (e.g. thousands of `_entities` representations) cost no JSON or GraphQL parsing.
+import express, { type RequestHandler } from "express";
+import { ANONYMOUS, isKeySourceOutage, type BearerVerifier, type Principal } from "../auth";
+import { AppError } from "../errors";
+import type { Logger } from "./logger";
+
+export interface AuthenticateDeps {
+  verifier: BearerVerifier;
+  logger: Logger;
+  /** Sent as Retry-After when the issuer's keys cannot be fetched (the key-fetch cooldown). */
+  keyOutageRetryAfterSeconds: number;
+}
+
+/** Sets `res.locals.principal` (the anonymous one without a token), or answers 401 in GraphQL's shape. */
+export function authenticateRequest(deps: AuthenticateDeps): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      res.locals.principal = await deps.verifier.authenticate(req.headers.authorization);
+      next();
+    } catch (error) {
+      if (!(error instanceof AppError)) return next(error);
+      if (isKeySourceOutage(error)) {
+        // Not the caller's fault: the issuer's keys could not be fetched, so every token fails closed.
+        deps.logger.warn({ requestId: res.locals.requestId, err: error.cause }, "issuer keys unavailable");
+        res.setHeader("retry-after", String(deps.keyOutageRetryAfterSeconds));
+        res.setHeader("www-authenticate", "Bearer");
+      } else {
+        res.setHeader("www-authenticate", 'Bearer error="invalid_token"');
+      }
+      res.status(401).json({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+    }
+  };
+}
+
+/** The principal `authenticateRequest` found for this request. */
+export const principalOf = (locals: Record<string, unknown>): Principal =>
+  (locals.principal as Principal | undefined) ?? ANONYMOUS;
+
+/** JSON bodies up to `maxRequestBytes`, or `anonymousMaxRequestBytes` for callers without a token. */
+export function jsonBody(limits: {
+  maxRequestBytes: number;
+  anonymousMaxRequestBytes: number;
+}): RequestHandler {
+  const signedIn = express.json({ limit: limits.maxRequestBytes });
+  const anonymous = express.json({ limit: limits.anonymousMaxRequestBytes });
+  return (req, res, next) =>
+    (principalOf(res.locals).subject === null ? anonymous : signedIn)(req, res, next);
+}
