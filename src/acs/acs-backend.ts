@@ -60,6 +60,7 @@ export function createAcsBackend(options: AcsBackendOptions): AcsIdentityBackend
         ? { connectionString: options.connectionString }
         : { endpoint: options.endpoint, credential: options.credential },
     maxRetries: options.maxRetries,
+    additionalPolicies: options.additionalPolicies,
   });
 
   return {

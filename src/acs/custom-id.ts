@@ -15,6 +15,7 @@ import {
   type HttpClient,
   type Pipeline,
 } from "@azure/core-rest-pipeline";
+import type { AdditionalPolicy } from "./credential";
 import { surfaceThrottlingPolicy } from "./throttling-policy";
 
 /** The first API version with customId (ACS answers a repeated customId with the same identity). */
@@ -27,6 +28,8 @@ export interface IdentityCreatorOptions {
   target: { connectionString: string } | { endpoint: string; credential: TokenCredential };
   /** Retries of a repeat-safe (customId) create, for network errors and 5xx. */
   maxRetries: number;
+  /** The client's own extra policies too (e.g. trusting ACS_CA_FILE), so creates reach the same ACS. */
+  additionalPolicies?: AdditionalPolicy[];
 }
 
 export type CreateIdentityRequest = (
@@ -44,6 +47,8 @@ export function createIdentityCreator(options: IdentityCreatorOptions): CreateId
       retryOptions: { maxRetries, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
       userAgentOptions: { userAgentPrefix: "acs-identity-graph" },
     });
+    for (const { policy, position } of options.additionalPolicies ?? [])
+      pipeline.addPolicy(policy, position === "perRetry" ? { afterPhase: "Retry" } : {});
     pipeline.addPolicy(createCommunicationAuthPolicy(credential as KeyCredential | TokenCredential));
     pipeline.addPolicy(surfaceThrottlingPolicy, { afterPhase: "Retry" });
     return pipeline;

@@ -22,6 +22,8 @@ type AuthSettings = AppConfig["auth"];
 export interface BearerVerifier {
   /** No header: the anonymous principal. A bad token: AppError UNAUTHENTICATED. */
   authenticate(authorizationHeader: string | undefined): Promise<Principal>;
+  /** Changes whenever the issuers' keys are fetched again: earlier verifications may be stale. */
+  keysGeneration?(): number;
 }
 
 interface TrustedIssuer {
@@ -59,15 +61,18 @@ export function createBearerVerifier(settings: AuthSettings, devIssuer?: DevIssu
     maxAgeMs: Math.max(KEYS_MAX_AGE_MS, settings.jwksCooldownSeconds * 1000),
   };
   const issuers: TrustedIssuer[] = [];
+  const keySets: RemoteKeySet[] = [];
   if (settings.issuer) {
     // With AUTH_JWKS_URL too, the issuer is pinned and its keys come from that URL (no discovery).
     const jwksUrl = settings.jwksUrl;
     const source = jwksUrl ? async () => jwksUrl : discoveredJwksUrl(settings.issuer, remote);
     const keys = new RemoteKeySet(source, remote);
+    keySets.push(keys);
     issuers.push({ issuer: settings.issuer, audience: settings.audience, algorithms, keys: keys.getKey });
   } else if (settings.jwksUrl) {
     const url = settings.jwksUrl;
     const keys = new RemoteKeySet(async () => url, remote);
+    keySets.push(keys);
     issuers.push({ issuer: undefined, audience: settings.audience, algorithms, keys: keys.getKey });
   }
   if (settings.devTokens && devIssuer) {
@@ -80,6 +85,7 @@ export function createBearerVerifier(settings: AuthSettings, devIssuer?: DevIssu
   }
 
   return {
+    keysGeneration: () => keySets.reduce((sum, keys) => sum + keys.generation, 0),
     async authenticate(authorization) {
       if (authorization === undefined) return ANONYMOUS;
       // Before any parsing: no issuer needs more, and a huge value would cost regex and base64 work.

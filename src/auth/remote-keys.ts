@@ -106,6 +106,8 @@ type LocalKeys = ReturnType<typeof createLocalJWKSet>;
 export class RemoteKeySet {
   private local: LocalKeys | undefined;
   private fetchedAt = 0;
+  /** Counts successful fetches: a verification made with older keys may not be reused (a retired key). */
+  generation = 0;
   private readonly flight: SingleFlight;
 
   constructor(
@@ -143,6 +145,7 @@ export class RemoteKeySet {
       }
       this.local = next;
       this.fetchedAt = Date.now();
+      this.generation += 1;
     });
   }
 }

@@ -29,7 +29,13 @@ export function authenticateRequest(deps: AuthenticateDeps): RequestHandler {
       } else {
         res.setHeader("www-authenticate", 'Bearer error="invalid_token"');
       }
-      res.status(401).json({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+      // The media type Apollo Server would answer with: GraphQL-over-HTTP clients read errors from a
+      // non-2xx answer only when it is application/graphql-response+json.
+      const type = req.accepts(["application/graphql-response+json", "application/json"]);
+      res
+        .status(401)
+        .type(type || "application/json")
+        .send(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] }));
     }
   };
 }
