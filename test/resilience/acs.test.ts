@@ -174,10 +174,29 @@ describe("ACS's Retry-After", () => {
 describe("SDK retries", () => {
   let service: TestService;
   beforeAll(async () => {
-    service = await startTestService({ ACS_MAX_RETRIES: "2", RATE_LIMIT_MINT_PER_MINUTE: "1000" });
+    // Creates without customId (the setting for a real ACS resource without the preview API).
+    service = await startTestService({
+      ACS_MAX_RETRIES: "2",
+      RATE_LIMIT_MINT_PER_MINUTE: "1000",
+      ACS_CUSTOM_ID: "false",
+    });
   });
   afterEach(() => service.emulator!.faults.clear());
   afterAll(() => service?.stop());
+
+  test("with customId (the emulator's default) a create is repeat-safe: retried through 503s, one identity", async () => {
+    const withCustomId = await startTestService({ ACS_MAX_RETRIES: "2", RATE_LIMIT_MINT_PER_MINUTE: "1000" });
+    try {
+      const newcomer = await withCustomId.as("retry-custom-id", ["user"]);
+      withCustomId.emulator!.faults.set([{ kind: "unavailable", method: "POST", count: 2 }]);
+      const created = withCustomId.emulator!.stats().identitiesCreated;
+      const result = await newcomer.request(op.ISSUE_MY, { scopes: ["CHAT"] });
+      expect(result.errors).toEqual([]);
+      expect(withCustomId.emulator!.stats().identitiesCreated - created).toBe(1);
+    } finally {
+      await withCustomId.stop();
+    }
+  });
 
   test("a create without customId is sent once on a 503 or a dropped connection: never twice", async () => {
     const newcomer = await service.as("retry-newcomer", ["user"]);
