@@ -32,6 +32,7 @@ import { countingRefusals, createMetrics, type Metrics } from "./metrics";
 import { startOpsServer } from "./ops-server";
 import { makeDataDirPrivate } from "./private-data-dir";
 import { maxTokensMiddleware } from "./query-limits";
+import { startReconciler } from "./reconciler-schedule";
 import { requestId } from "./request-id";
 import { watchTokenReuse } from "./token-reuse-metrics";
 import { loadTrustedDocuments, trustedDocumentsOnly } from "./trusted-documents";
@@ -60,27 +61,6 @@ export interface RunningService {
  * Runs the reconciler once now (in the background: start-up does not wait on ACS) and then every
  * RECONCILE_INTERVAL_SECONDS. Returns the cleanup that stops it and waits for a pass in flight.
  */
-function startReconciler(identities: IdentityService, config: AppConfig, logger: Logger) {
-  let pass: Promise<unknown> = Promise.resolve();
-  const run = () => {
-    pass = identities.reconciler.run().then(
-      (report) => {
-        const changed = report.completedDeletes + report.recordedCreates + report.discardedCreates;
-        if (changed || report.failures || report.unresolvedCreates)
-          logger.warn({ reconcile: report }, "reconciler finished work that failures left half done");
-      },
-      (err: unknown) => logger.warn({ err }, "reconciler pass failed; the next one retries"),
-    );
-  };
-  run();
-  const seconds = config.consistency.reconcileIntervalSeconds;
-  const timer = seconds > 0 ? setInterval(run, seconds * 1000).unref() : undefined;
-  return async () => {
-    clearInterval(timer);
-    await pass;
-  };
-}
-
 /** Starts everything the configuration asks for and serves GraphQL; `close` drains and releases it all. */
 export async function startService(
   config: AppConfig,
@@ -180,7 +160,7 @@ export async function startService(
       },
     });
     cleanups.push(["audit trail", () => identities.flushAudit()]);
-    cleanups.push(["reconciler", startReconciler(identities, config, logger)]);
+    cleanups.push(["reconciler", startReconciler(identities, config, logger, metrics)]);
     if (identities.tokenReuse) watchTokenReuse(metrics.registry, identities.tokenReuse.stats);
 
     const trusted = config.http.trustedDocumentsFile
