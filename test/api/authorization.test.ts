@@ -195,18 +195,37 @@ describe("bad input", () => {
   });
 
   test("an oversized request body is refused before it reaches GraphQL", async () => {
-    const response = await fetch(service.graphqlUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        query: `{ viewer { authenticated } }`,
-        variables: { pad: "x".repeat(200_000) },
-      }),
+    const body = JSON.stringify({
+      query: `{ viewer { authenticated } }`,
+      variables: { pad: "x".repeat(200_000) },
     });
-    expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({
+    const signedIn = await fetch(service.graphqlUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${await service.tokenFor("big-body", ["user"])}`,
+      },
+      body,
+    });
+    expect(signedIn.status).toBe(413);
+    expect(await signedIn.json()).toEqual({
       errors: [
         { message: "The request body is larger than 100000 bytes.", extensions: { code: "BAD_REQUEST" } },
+      ],
+    });
+    // Without a bearer token the limit is ANONYMOUS_MAX_REQUEST_BYTES (16 kB by default).
+    const anonymous = await fetch(service.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    expect(anonymous.status).toBe(413);
+    expect(await anonymous.json()).toEqual({
+      errors: [
+        {
+          message: "Without a bearer token the request body may be at most 16384 bytes.",
+          extensions: { code: "BAD_REQUEST" },
+        },
       ],
     });
   });
