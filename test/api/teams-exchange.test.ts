@@ -129,6 +129,16 @@ describe("refusals: each changes nothing and names the problem", () => {
     expect(error.code).toBe("BAD_USER_INPUT");
   });
 
+  test("a token issued for another user than userObjectId (your own): ACS refuses it, BAD_USER_INPUT", async () => {
+    const oid = randomUUID();
+    const error = await refused({ subject: "teams-user-id", oid }, async () => ({
+      teamsToken: await teamsToken(randomUUID()),
+      clientId: APP_ID,
+      userObjectId: oid,
+    }));
+    expect(error.code).toBe("BAD_USER_INPUT");
+  });
+
   test("another Teams user's token (yours says a different object id): FORBIDDEN before ACS", async () => {
     const victim = randomUUID();
     const error = await refused({ subject: "teams-mallory", oid: randomUUID() }, async () => ({
