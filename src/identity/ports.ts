@@ -112,7 +112,10 @@ export interface CreationLedger {
     id: string,
     at: Date,
   ): Promise<{ record: IdentityRecord; created: boolean } | { taken: IdentityRecord }>;
-  /** ACS did not create it (a definite refusal), or the identity it made is deleted again: forget it. */
+  /**
+   * ACS did not create it (a definite refusal), the identity it made is deleted again, or it was never
+   * sent to ACS (not needed after all): forget it.
+   */
   abandon(key: string): Promise<void>;
   /**
    * The create's outcome is not known (or its identity could not be stored): release the lease so a

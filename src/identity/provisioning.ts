@@ -73,7 +73,20 @@ export class IdentityProvisioner {
       // One create per owner at a time, even when repeat-safe: fewer calls to ACS, and replicas that
       // disagree about customId still make one identity. A holder that died is resumed once its lease
       // runs out (with the same customId) or, without customId, replaced.
-      const { creation, held } = await this.claim(request);
+      const claimedAt = this.now();
+      const { creation, held } = await this.claim(request, claimedAt);
+      const fresh =
+        held && creation.identityId === null && creation.requestedAt.getTime() === claimedAt.getTime();
+      if (fresh) {
+        // Another request (here or on another replica) may have stored the owner's identity between
+        // our look and our claim: look again before asking ACS, or ACS makes a second one. (Only a
+        // creation of our own, never one resumed from a holder that may have reached ACS already.)
+        const stored = await this.store.findActiveByOwner(request.owner);
+        if (stored) {
+          await this.ledger.abandon(creation.key);
+          return this.existing(stored);
+        }
+      }
       if (held) return this.create(creation);
       if (this.now().getTime() + pause > deadline) throw ownerBusy();
       await new Promise((resolve) => setTimeout(resolve, pause));
@@ -109,9 +122,9 @@ export class IdentityProvisioner {
     return { token: issued.token, expiresOn: issued.expiresOn, scopes, identity: record };
   }
 
-  private claim(request: NewCreation) {
+  private claim(request: NewCreation, now = this.now()) {
     return this.ledger.claim(request, {
-      now: this.now(),
+      now,
       leaseMs: this.options.leaseMs,
       resumeStale: this.options.repeatSafe,
     });

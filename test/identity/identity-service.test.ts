@@ -101,6 +101,28 @@ describe("issueAccessToken", () => {
   });
 });
 
+test("an identity another replica stored between our look and our claim is used: ACS is not asked again", async () => {
+  // The other replica commits the owner's identity right after our first look finds none.
+  const look = store.findActiveByOwner.bind(store);
+  let looks = 0;
+  store.findActiveByOwner = async (owner) => {
+    const found = await look(owner);
+    if (++looks === 2) {
+      await store.insert({
+        id: (await acs.createIdentity()).id,
+        owner,
+        createdBy: "replica-b",
+        createdAt: new Date(),
+      });
+      acs.calls.length = 0;
+    }
+    return found;
+  };
+  const minted = await service.issueMyAccessToken(alice, ["chat"], 60);
+  expect(minted.identity.createdBy).toBe("replica-b");
+  expect(acs.calls.filter((call) => call === "create")).toEqual([]);
+});
+
 describe("createIdentity and createIdentityWithToken", () => {
   test("an owned identity is got-or-created; an ownerless one is always new", async () => {
     const a = await service.createIdentity(admin, "carol");
