@@ -231,23 +231,6 @@ export class AuditTrail {
     this.flushTimer.unref?.();
   }
 
-  /**
-   * An identity created on the way to a token is a create of its own in the audit trail, recorded as
-   * soon as it exists: if minting then fails, the trail still shows the identity that was made.
-   */
-  async recordCreation(caller: Caller, record: IdentityRecord): Promise<void> {
-    await this.write(caller, {
-      action: "identity.create",
-      identityId: record.id,
-      scopes: null,
-      expiresOn: null,
-      outcome: "success",
-      errorCode: null,
-    }).catch((cause) => {
-      throw notRecorded(cause);
-    });
-  }
-
   /** `requirePermission`, recording a refusal; for the reads, which `audited` does not wrap. */
   async authorize(caller: Caller, anyOf: Permission[], what: string, action: AuditAction): Promise<void> {
     try {

@@ -109,6 +109,8 @@ function recordServiceSecrets(config: AppConfig, service: RunningService): void 
     recordSecret("database password", urlPassword(config.database.url));
   recordSecret("Redis password", urlPassword(config.redisUrl));
   recordSecret("Apollo key", config.apollo?.key);
+  recordSecret("federation trace secret", config.http.federationTraceSecret);
+  for (const key of config.tokenReuse?.keys ?? []) recordSecret("token reuse key", key.toString("base64"));
   if (service.devIssuer) recordSecret("dev issuer private key", devIssuerPrivateKey(config.dataDir));
 }
 
