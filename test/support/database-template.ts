@@ -4,9 +4,9 @@
 // The services still open it through the production path (a folder, migrations checked at start: none
 // pending); the migrations themselves run from empty here, in test/store and in test/schema.
 import { cpSync, existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { openDatabase } from "../../src/store/connect";
+import { SCRATCH_ROOT } from "./scratch";
 import { SWEEP_DIR_ENV } from "./secret-sweep";
 
 // Read once, when a test file loads: a test that points the sweep elsewhere for a while (the sweep's
@@ -16,7 +16,7 @@ const RUN_DIR = process.env[SWEEP_DIR_ENV];
 /** Where this run's template lives: named after the run (its secret-sweep folder), in the temp dir. */
 function templateDir(): string | undefined {
   return RUN_DIR
-    ? path.join(os.tmpdir(), `acs-identity-graph-template-${path.basename(RUN_DIR)}`)
+    ? path.join(SCRATCH_ROOT, `acs-identity-graph-template-${path.basename(RUN_DIR)}`)
     : undefined;
 }
 

@@ -4,9 +4,7 @@
 // the whole-suite secret sweep (secret-sweep.ts): trace logs to a file, the secrets it holds and
 // issues recorded, its database dumped on stop.
 import "reflect-metadata";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { rmSync } from "node:fs";
 import { loadConfig, type AppConfig } from "../../src/config";
 import { startEmulator } from "../../src/emulator";
 import { startService, type RunningService } from "../../src/server/start-service";
@@ -14,6 +12,8 @@ import { createLogger, type Logger } from "../../src/server/logger";
 import { graphqlClient, type TestClient } from "./graphql-client";
 import { startJwksServer } from "./jwks-server";
 import { embeddedDatabaseFor } from "./database-template";
+import { seedEmulatorSigningKey } from "./emulator-key";
+import { scratchDir } from "./scratch";
 import { accessKeyOf, captureService, devIssuerPrivateKey, recordSecret, urlPassword } from "./secret-sweep";
 
 export interface TestService extends RunningService {
@@ -33,7 +33,7 @@ export async function startTestService(
   env: Record<string, string> = {},
   options: { database?: AppConfig["database"]; dataDir?: string; logger?: Logger } = {},
 ): Promise<TestService> {
-  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "acs-identity-graph-"));
+  const dataDir = options.dataDir ?? scratchDir("acs-identity-graph-");
   const config = loadConfig({
     NODE_ENV: "test",
     PORT: "0",
@@ -44,6 +44,7 @@ export async function startTestService(
     ACS_TIMEOUT_MS: "60000",
     ...env,
   });
+  if (config.acs.kind === "emulator") seedEmulatorSigningKey(dataDir);
   config.database = options.database ?? {
     kind: "embedded",
     dir: (await embeddedDatabaseFor(dataDir)) ?? "memory://",
