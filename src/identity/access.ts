@@ -1,6 +1,7 @@
 // Who may do what to which identity: the caller's permissions (from their effective policy) and
 // ownership. Pure functions over the caller and a record; refusals are AppErrors with stable codes.
 import { AppError, ErrorCode, forbidden, notFound } from "../errors";
+import type { AuditContext } from "./audit-trail";
 import type { Caller } from "./caller";
 import type { AcsScope, IdentityRecord } from "./model";
 import { MAX_TOKEN_MINUTES } from "./model";
@@ -25,6 +26,28 @@ export function owns(caller: Caller, record: IdentityRecord | undefined): boolea
 export function maySee(caller: Caller, record: IdentityRecord | undefined, reach: Permission[]): boolean {
   if (owns(caller, record)) return true;
   return ["identity:read" as const, ...reach].some((p) => caller.effective.permissions.has(p));
+}
+
+/**
+ * The identity to act on (`record`, as looked up by `identityId`), if the caller may see it and it is
+ * usable. For a caller who may not see it, not found, forbidden and deleted are one answer
+ * (`unknownIdentity`); `audit.hidden` tells the audit trail the truth.
+ */
+export function usableIdentity(
+  caller: Caller,
+  identityId: string,
+  record: IdentityRecord | undefined,
+  reach: Permission[],
+  audit: Pick<AuditContext, "hidden">,
+): IdentityRecord {
+  if (!maySee(caller, record, reach)) {
+    audit.hidden = { errorCode: record ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND };
+    throw unknownIdentity();
+  }
+  if (!record) throw unknownIdentity();
+  if (record.deletedAt) throw notFound(`Identity ${identityId} was deleted.`);
+  if (record.deletionRequestedAt) throw notFound(`Identity ${identityId} is being deleted.`);
+  return record;
 }
 
 /** The caller's subject; anonymous callers are refused. */

@@ -29,3 +29,13 @@ export const actorOf = (caller: Caller) => caller.subject ?? "anonymous";
 /** Tells a subject that happens to read "anonymous" from the anonymous caller. */
 export const callerKindOf = (caller: Caller): CallerKind =>
   caller.subject === null ? "anonymous" : "subject";
+
+/** A create asked for by the caller, named in its `identity.create` event. */
+export function creationBy<Owner extends string | null>(caller: Caller, owner: Owner) {
+  return {
+    owner,
+    createdBy: actorOf(caller),
+    requestId: caller.requestId,
+    operation: caller.operation ?? null,
+  };
+}

@@ -4,14 +4,11 @@ export * from "./model";
 export * from "./ports";
 export * from "./caller";
 export * from "./policy";
-export {
-  IdentityService,
-  type DeniedAttempt,
-  type MintedToken,
-  type TeamsToken,
-  type IdentityServiceDeps,
-  type PendingOperations,
-  type ProvisioningOptions,
-  type ReconcileReport,
-} from "./identity-service";
+export { IdentityService } from "./identity-service";
+export type { IdentityServiceDeps } from "./collaborators";
+export type { DeniedAttempt } from "./audit-trail";
+export type { MintedToken, ProvisioningOptions } from "./provisioning";
+export type { ReconcileReport } from "./reconciler";
+export type { TeamsToken } from "./token-issuing";
+export type { PendingOperations } from "./service-operations";
 export { assertIdentityId, assertOwner, isIdentityId, isSubject, subjectProblem } from "./validation";

@@ -3,7 +3,7 @@
 // - this process drops an owner's entry when it requests, completes or revokes anything on that
 //   identity, and a lookup that raced such a change is not kept (the generation check);
 // - another replica's delete is noticed when ACS refuses to mint for the cached identity: the core
-//   drops the entry and looks again (IdentityService.issueUserAccessToken);
+//   drops the entry and looks again (TokenIssuing.issueUserAccessToken);
 // - entries live at most `ttlMs`, which bounds how stale the mutable fields of a mint's `identity`
 //   (tokensRevokedAt, deletionRequestedAt) can be after another replica changes them.
 import { LRUCache } from "lru-cache";

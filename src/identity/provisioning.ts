@@ -93,6 +93,12 @@ export class IdentityProvisioner {
     }
   }
 
+  /** An owned identity is got-or-created (one per owner); an ownerless one is always new. */
+  provision(request: NewCreation): Promise<Provisioned> {
+    const { owner } = request;
+    return owner === null ? this.withoutOwner({ ...request, owner }) : this.forOwner({ ...request, owner });
+  }
+
   /** A new identity with no owner. */
   async withoutOwner(request: NewCreation & { owner: null }): Promise<Provisioned> {
     return this.create((await this.claim(request)).creation);
@@ -117,7 +123,7 @@ export class IdentityProvisioner {
   }
 
   async mint(record: IdentityRecord, scopes: AcsScope[], minutes: number): Promise<MintedToken> {
-    // Nothing is written here: the token.issue audit event is the mint's record (see identity-service).
+    // Nothing is written here: the token.issue audit event is the mint's record (see token-minting.ts).
     const issued = await this.acs.issueToken(record.id, scopes, minutes);
     return { token: issued.token, expiresOn: issued.expiresOn, scopes, identity: record };
   }

@@ -80,5 +80,20 @@ export class TokenReuse {
   }
 }
 
+/**
+ * Runs an ACS action that invalidates the identity's tokens (revoke, delete) so that no kept token
+ * is handed out again: kept tokens are dropped before it (none is reused meanwhile) and after it
+ * (none minted while it ran is kept). Just the action when reuse is off.
+ */
+export async function forgettingKeptTokens(
+  reuse: TokenReuse | undefined,
+  identityId: string,
+  action: () => Promise<void>,
+): Promise<void> {
+  await reuse?.invalidate(identityId);
+  await action();
+  await reuse?.invalidate(identityId);
+}
+
 /** The scopes (in a fixed order) and lifetime a token was asked for. */
 const slotOf = (scopes: readonly AcsScope[], minutes: number) => `${[...scopes].sort().join(" ")}|${minutes}`;

@@ -37,7 +37,7 @@ const operationOf = ({ info }: Pick<ResolverData, "info">) => `${info.parentType
 export function recordGuardDenial(data: ResolverData<GraphQLContext>): Promise<void> {
   const { context, info, args } = data;
   const scopes = Array.isArray(args.scopes) ? (args.scopes as AcsScope[]) : null;
-  return context.identities.recordDenial(
+  return context.identities.operations.recordDenial(
     { ...context.caller, operation: operationOf(data) },
     {
       action: GUARDED_ACTIONS[info.fieldName],

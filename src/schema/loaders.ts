@@ -10,11 +10,11 @@ export interface IdentityLoaders {
 export function createLoaders(identities: IdentityService, caller: Caller): IdentityLoaders {
   return {
     byOwner: new DataLoader(async (owners) => {
-      const found = await identities.identitiesOfOwners(caller, owners);
+      const found = await identities.queries.identitiesOfOwners(caller, owners);
       return owners.map((owner) => found.get(owner) ?? null);
     }),
     byId: new DataLoader(async (ids) => {
-      const found = await identities.identitiesByIds(caller, ids);
+      const found = await identities.queries.identitiesByIds(caller, ids);
       return ids.map((id) => found.get(id) ?? null);
     }),
   };

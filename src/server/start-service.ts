@@ -159,7 +159,7 @@ export async function startService(
         ...consistencyMetrics(metrics.registry, () => store.creations.countUnknown()),
       },
     });
-    cleanups.push(["audit trail", () => identities.flushAudit()]);
+    cleanups.push(["audit trail", () => identities.operations.flushAudit()]);
     cleanups.push(["reconciler", startReconciler(identities, config, logger, metrics)]);
     if (identities.tokenReuse) watchTokenReuse(metrics.registry, identities.tokenReuse.stats);
 

@@ -54,11 +54,11 @@ const admin = callerAs("root", ["admin"]);
 
 test("repeat mints look the owner up once and write only their audit event", async () => {
   const service = replica();
-  const first = await service.issueMyAccessToken(alice, ["chat"], 60);
+  const first = await service.tokens.issueMyAccessToken(alice, ["chat"], 60);
   reads.length = 0;
   const events = audit.events.length;
-  const second = await service.issueMyAccessToken(alice, ["chat"], 60);
-  const third = await service.issueMyAccessToken(alice, ["voip"], 60);
+  const second = await service.tokens.issueMyAccessToken(alice, ["chat"], 60);
+  const third = await service.tokens.issueMyAccessToken(alice, ["voip"], 60);
   expect(reads).toEqual([]);
   expect([second.identity.id, third.identity.id]).toEqual([first.identity.id, first.identity.id]);
   expect(audit.events.slice(events).map((e) => `${e.action} ${e.outcome}`)).toEqual([
@@ -72,27 +72,27 @@ test("repeat mints look the owner up once and write only their audit event", asy
 
 test("a delete in this process drops the entry: the next mint gets a new identity", async () => {
   const service = replica();
-  const first = await service.issueMyAccessToken(alice, ["chat"], 60);
-  await service.deleteIdentity(admin, first.identity.id);
-  const next = await service.issueMyAccessToken(alice, ["chat"], 60);
+  const first = await service.tokens.issueMyAccessToken(alice, ["chat"], 60);
+  await service.lifecycle.deleteIdentity(admin, first.identity.id);
+  const next = await service.tokens.issueMyAccessToken(alice, ["chat"], 60);
   expect(next.identity.id).not.toBe(first.identity.id);
   expect(acs.calls.filter((call) => call.startsWith("issue"))).toHaveLength(2); // no refused attempt
 });
 
 test("a revoke in this process drops the entry: the next mint answers the new tokensRevokedAt", async () => {
   const service = replica();
-  const first = await service.issueMyAccessToken(alice, ["chat"], 60);
-  const revoked = await service.revokeAccessTokens(alice, first.identity.id);
-  const next = await service.issueMyAccessToken(alice, ["chat"], 60);
+  const first = await service.tokens.issueMyAccessToken(alice, ["chat"], 60);
+  const revoked = await service.lifecycle.revokeAccessTokens(alice, first.identity.id);
+  const next = await service.tokens.issueMyAccessToken(alice, ["chat"], 60);
   expect(next.identity.tokensRevokedAt).toEqual(revoked.tokensRevokedAt);
 });
 
 test("another replica's delete: ACS's refusal drops the stale entry and the owner gets a new identity", async () => {
   const [one, two] = [replica(), replica()];
-  const first = await one.issueMyAccessToken(alice, ["chat"], 60); // cached in `one`
-  await two.deleteIdentity(admin, first.identity.id);
+  const first = await one.tokens.issueMyAccessToken(alice, ["chat"], 60); // cached in `one`
+  await two.lifecycle.deleteIdentity(admin, first.identity.id);
   limiter.consumed.length = 0;
-  const next = await one.issueMyAccessToken(alice, ["chat"], 60);
+  const next = await one.tokens.issueMyAccessToken(alice, ["chat"], 60);
   expect(next.identity.id).not.toBe(first.identity.id);
   expect(next.identity.owner).toBe("alice");
   // One mint charged once, plus the create it needed; the refused attempt is not charged again.
@@ -104,24 +104,26 @@ test("another replica's delete: ACS's refusal drops the stale entry and the owne
   });
   // ...and the new identity is cached in turn.
   reads.length = 0;
-  await one.issueMyAccessToken(alice, ["chat"], 60);
+  await one.tokens.issueMyAccessToken(alice, ["chat"], 60);
   expect(reads).toEqual([]);
 });
 
 test("another replica's delete and re-create: the owner's current identity is used", async () => {
   const [one, two] = [replica(), replica()];
-  const first = await one.issueMyAccessToken(alice, ["chat"], 60);
-  await two.deleteIdentity(admin, first.identity.id);
-  const recreated = await two.issueMyAccessToken(alice, ["chat"], 60);
-  const next = await one.issueMyAccessToken(alice, ["chat"], 60);
+  const first = await one.tokens.issueMyAccessToken(alice, ["chat"], 60);
+  await two.lifecycle.deleteIdentity(admin, first.identity.id);
+  const recreated = await two.tokens.issueMyAccessToken(alice, ["chat"], 60);
+  const next = await one.tokens.issueMyAccessToken(alice, ["chat"], 60);
   expect(next.identity.id).toBe(recreated.identity.id);
 });
 
 test("ACS refusing an identity the store still holds is the caller's NOT_FOUND, asked once more only", async () => {
   const service = replica();
-  const first = await service.issueMyAccessToken(alice, ["chat"], 60);
+  const first = await service.tokens.issueMyAccessToken(alice, ["chat"], 60);
   acs.identities.delete(first.identity.id); // lost in ACS, not deleted through this service
-  await expect(service.issueMyAccessToken(alice, ["chat"], 60)).rejects.toMatchObject({ code: "NOT_FOUND" });
+  await expect(service.tokens.issueMyAccessToken(alice, ["chat"], 60)).rejects.toMatchObject({
+    code: "NOT_FOUND",
+  });
   expect(acs.calls.filter((call) => call.startsWith("issue"))).toHaveLength(2);
   expect(audit.events.at(-1)).toMatchObject({ action: "token.issue", outcome: "failed" });
 });

@@ -86,7 +86,7 @@ async function simulate(reuse: boolean): Promise<Outcome> {
     const device = devices[event.device];
     if (event.generation !== "reload" && event.generation !== device.generation) continue; // replaced
     clock = event.at;
-    const minted = await service.issueMyAccessToken(
+    const minted = await service.tokens.issueMyAccessToken(
       callerAs(`sim-user-${device.user}`, ["user"]),
       ["voip"],
       LIFETIME_MINUTES,

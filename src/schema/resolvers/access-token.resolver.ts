@@ -36,7 +36,9 @@ export class AccessTokenResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
-    return toAccessToken(await identities.issueMyAccessToken(caller, toAcsScopes(scopes), expiresInMinutes));
+    return toAccessToken(
+      await identities.tokens.issueMyAccessToken(caller, toAcsScopes(scopes), expiresInMinutes),
+    );
   }
 
   @Guard("mint:self", "mint:any")
@@ -54,7 +56,7 @@ export class AccessTokenResolver {
     @CurrentCaller() caller: Caller,
   ) {
     return toAccessToken(
-      await identities.issueUserAccessToken(caller, userId, toAcsScopes(scopes), expiresInMinutes),
+      await identities.tokens.issueUserAccessToken(caller, userId, toAcsScopes(scopes), expiresInMinutes),
     );
   }
 
@@ -71,7 +73,7 @@ export class AccessTokenResolver {
     @CurrentCaller() caller: Caller,
   ) {
     return toAccessToken(
-      await identities.issueAccessToken(caller, identityId, toAcsScopes(scopes), expiresInMinutes),
+      await identities.tokens.issueAccessToken(caller, identityId, toAcsScopes(scopes), expiresInMinutes),
     );
   }
 
@@ -91,7 +93,7 @@ export class AccessTokenResolver {
     @CurrentCaller() caller: Caller,
   ) {
     return toAccessToken(
-      await identities.createIdentityWithToken(caller, owner, toAcsScopes(scopes), expiresInMinutes),
+      await identities.tokens.createIdentityWithToken(caller, owner, toAcsScopes(scopes), expiresInMinutes),
     );
   }
 }

@@ -30,7 +30,7 @@ export class AuditEventResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
-    return toConnection(await identities.auditEvents(caller, args), (event) => ({
+    return toConnection(await identities.queries.auditEvents(caller, args), (event) => ({
       ...event,
       scopes: event.scopes && toTokenScopes(event.scopes),
     }));

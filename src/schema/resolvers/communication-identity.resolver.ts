@@ -25,7 +25,7 @@ export class CommunicationIdentityResolver {
     description: "Your own identity, or null until `issueMyAccessToken` first creates it.",
   })
   myCommunicationIdentity(@Ctx() { identities }: GraphQLContext, @CurrentCaller() caller: Caller) {
-    return identities.myIdentity(caller);
+    return identities.queries.myIdentity(caller);
   }
 
   @Guard()
@@ -39,7 +39,7 @@ export class CommunicationIdentityResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
-    return identities.identity(caller, id);
+    return identities.queries.identity(caller, id);
   }
 
   @Guard("identity:read")
@@ -52,7 +52,7 @@ export class CommunicationIdentityResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
-    return toConnection(await identities.identities(caller, args), (identity) => identity);
+    return toConnection(await identities.queries.identities(caller, args), (identity) => identity);
   }
 
   @Guard("identity:create")
@@ -69,7 +69,7 @@ export class CommunicationIdentityResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
-    return identities.createIdentity(caller, owner);
+    return identities.lifecycle.createIdentity(caller, owner);
   }
 
   @Guard()
@@ -83,7 +83,7 @@ export class CommunicationIdentityResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
-    return identities.revokeAccessTokens(caller, identityId);
+    return identities.lifecycle.revokeAccessTokens(caller, identityId);
   }
 
   @Guard("identity:delete")
@@ -96,6 +96,6 @@ export class CommunicationIdentityResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
-    return identities.deleteIdentity(caller, identityId);
+    return identities.lifecycle.deleteIdentity(caller, identityId);
   }
 }

@@ -18,7 +18,7 @@ export class ReconcileResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ) {
-    return identities.pendingOperations(caller, first);
+    return identities.operations.pendingOperations(caller, first);
   }
 
   @Guard("identity:delete")
@@ -27,6 +27,6 @@ export class ReconcileResolver {
       "Runs the reconciler now (it also runs at start and periodically): completes requested deletes and stores identities whose create answer was lost. Needs identity:delete.",
   })
   reconcileIdentities(@Ctx() { identities }: GraphQLContext, @CurrentCaller() caller: Caller) {
-    return identities.reconcile(caller);
+    return identities.operations.reconcile(caller);
   }
 }

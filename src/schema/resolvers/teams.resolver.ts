@@ -23,6 +23,6 @@ export class TeamsResolver {
     @Ctx() { identities }: GraphQLContext,
     @CurrentCaller() caller: Caller,
   ): Promise<TeamsAccessToken> {
-    return identities.exchangeTeamsUserToken(caller, { teamsToken, clientId, userObjectId });
+    return identities.tokens.exchangeTeamsUserToken(caller, { teamsToken, clientId, userObjectId });
   }
 }
