@@ -70,6 +70,7 @@ const gateway = createGatewayRuntime({
       const headers: Record<string, string> = {};
       const authorization = request.headers.get("authorization");
       if (authorization) headers.authorization = authorization;
+      // TRACE_SECRET_HEADER of src/server/trace-gate.ts, not imported: that module loads Apollo Server.
       if (traceSecret) headers["x-federation-trace-secret"] = traceSecret;
       return headers;
     },
