@@ -12,6 +12,7 @@ export const SCRIPTS = {
   service: path.join(DIST, "src/main.js"),
   emulator: path.join(DIST, "src/emulator/cli.js"),
   restBaseline: path.join(DIST, "bench/rest-baseline.js"),
+  router: path.join(DIST, "bench/router.js"),
 };
 
 // Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks (100 on every mainstream kernel).

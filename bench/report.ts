@@ -69,6 +69,7 @@ export function summarize(results: DatabaseResults) {
       mintToRestThroughput: ratio((f) => f.opsPerSecond, "graphql-mint", "rest-baseline"),
       mintToRestCpuPerOp: ratio((f) => f.cpuMsPerOp, "graphql-mint", "rest-baseline"),
       reuseToMintThroughput: ratio((f) => f.opsPerSecond, "graphql-mint-reuse", "graphql-mint"),
+      routerToMintThroughput: ratio((f) => f.opsPerSecond, "router-mint", "graphql-mint"),
       mintMinusRestP99Ms: spread(
         results.rounds.map((r) => r["graphql-mint"].halfLoad.p99Ms - r["rest-baseline"].halfLoad.p99Ms),
       ),
@@ -171,6 +172,8 @@ export function table(
     lines.push(
       "",
       `Token reuse on / off, mint throughput: ${show(summary.ratios.reuseToMintThroughput)} (no goal: it shows what reuse saves the service, beyond the ACS calls).`,
+      "",
+      `Through the router / direct, mint throughput: ${show(summary.ratios.routerToMintThroughput)} (no goal: it shows what the router hop costs; router-mint's server CPU and RSS are the router process's own, the service's share is graphql-mint's).`,
     );
     lines.push("", "| target | measured | goal | |", "| --- | --- | --- | --- |");
     for (const target of targets(summary)) {

@@ -1,5 +1,5 @@
-// `npm run bench`: the emulator, the service and the REST baseline each in its own process, this one
-// the load generator. Per database (embedded, then PostgreSQL): interleaved rounds of every scenario,
+// `npm run bench`: the emulator, the service, the REST baseline and the router each in its own process,
+// this one the load generator. Per database (embedded, then PostgreSQL): interleaved rounds of every scenario,
 // then the federation batch and the cold start. Writes bench/results/results.{json,md}; how to read
 // them: docs/benchmarks.md.
 //
@@ -12,6 +12,7 @@ import path from "node:path";
 import { loadOrCreateDevIssuer } from "../src/auth";
 import { benchColdStart } from "./cold-start";
 import { benchFederationBatch } from "./federation";
+import { serveJwks } from "./jwks";
 import { closedLoop, openLoop, type Operation } from "./load";
 import { postgresUnavailable } from "./postgres";
 import { startEmulatorProcess, stopAll, type ServerProcess } from "./processes";
@@ -25,7 +26,7 @@ import {
   sdkFloor,
   type Scenario,
 } from "./scenarios";
-import { prepareStack, startAndWait, type DatabaseKind } from "./stack";
+import { prepareStack, startAndWait, type DatabaseKind, type RouterAuth } from "./stack";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -44,6 +45,7 @@ interface Shared {
   routerBearer: string;
   emulator: ServerProcess;
   acsConnectionString: string;
+  routerAuth: RouterAuth;
   floor: Scenario;
 }
 
@@ -102,18 +104,19 @@ async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<Da
   const stack = await prepareStack(database, shared);
   const firstMint = (url: string) => () => mintOverGraphql(url, shared.bearers[0]).then(() => true);
   try {
-    say(`${database}: starting the service and the REST baseline`);
+    say(`${database}: starting the service, the REST baseline and the router`);
     const service = await startAndWait(stack.service, firstMint(stack.service.url));
     const rest = await startAndWait(stack.restBaseline, () =>
       mintOverRest(stack.restBaseline.url, shared.bearers[0]).then(() => true),
     );
     const reuse = await startAndWait(stack.serviceWithReuse, firstMint(stack.serviceWithReuse.url));
+    const router = await startAndWait(stack.router, firstMint(stack.router.url));
     const scenarios = [
       graphqlMint(service, stack.service.url, shared.bearers),
       restMint(rest, stack.restBaseline.url, shared.bearers),
       shared.floor,
       graphqlMint(reuse, stack.serviceWithReuse.url, shared.bearers, "graphql-mint-reuse"),
-      // A router scenario (Hive Gateway in front of the service) is added here: see scenarios.ts.
+      graphqlMint(router, stack.router.url, shared.bearers, "router-mint"),
     ];
     for (const scenario of scenarios) await warmUp(scenario.operation);
 
@@ -131,7 +134,7 @@ async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<Da
     say(`${database}: federation batch`);
     const owners = Array.from({ length: 100 }, (_, i) => `bench-user-${i}`);
     const federation = await benchFederationBatch(stack.service.url, shared.routerBearer, owners, ROUNDS);
-    await Promise.all([service.stop(), rest.stop(), reuse.stop()]);
+    await Promise.all([router.stop(), service.stop(), rest.stop(), reuse.stop()]);
 
     say(`${database}: cold start`);
     const coldStartMs = await benchColdStart(
@@ -152,6 +155,7 @@ async function main() {
   const started = Date.now();
   const load = [os.loadavg()[0]];
   const workDir = mkdtempSync(path.join(os.tmpdir(), "acs-bench-"));
+  let jwks: Awaited<ReturnType<typeof serveJwks>> | undefined;
   try {
     const keyDir = path.join(workDir, "dev-key");
     const issuer = await loadOrCreateDevIssuer(keyDir);
@@ -161,6 +165,8 @@ async function main() {
       ),
     );
     const routerBearer = await issuer.sign({ sub: "bench-router", roles: ["service"], ttlSeconds: 3600 });
+    // The router verifies the same bearer tokens against the issuer's public keys, served here.
+    jwks = await serveJwks(issuer.publicJwks);
 
     const emulatorStarted = await startEmulatorProcess(
       path.join(workDir, "emulator"),
@@ -179,6 +185,12 @@ async function main() {
       routerBearer,
       emulator,
       acsConnectionString: emulatorStarted.connectionString,
+      routerAuth: {
+        jwksUrl: jwks.url,
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithm: issuer.algorithm,
+      },
       floor: sdkFloor(emulator, sdk, identities),
     };
 
@@ -216,6 +228,7 @@ async function main() {
       throw new Error(`operations failed (their figures exclude them):\n${errors.join("\n")}`);
   } finally {
     await stopAll(); // the emulator, and any server a failure left running
+    await jwks?.close();
     rmSync(workDir, { recursive: true, force: true });
   }
 }

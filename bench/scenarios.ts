@@ -1,6 +1,6 @@
-// What is measured side by side: the service's mint over GraphQL, the same mint as a hand-written REST
-// endpoint (the baseline), and the SDK calling the emulator directly (the floor, no service at all).
-// Every operation checks that its response carries a token.
+// What is measured side by side: the service's mint over GraphQL (direct, and through the router), the
+// same mint as a hand-written REST endpoint (the baseline), and the SDK calling the emulator directly
+// (the floor, no service at all). Every operation checks that its response carries a token.
 import type { CommunicationIdentityClient } from "@azure/communication-identity";
 import type { CommunicationUserIdentifier } from "@azure/communication-common";
 import { assertToken, postJson, type Operation } from "./load";
@@ -14,6 +14,8 @@ export const SCENARIOS = {
   "graphql-mint": "issueMyAccessToken over GraphQL (the service as `npm start` runs it)",
   "graphql-mint-reuse":
     "the same mint with token reuse on (TOKEN_REUSE=true, in-memory cache): repeat requests answered from kept tokens",
+  "router-mint":
+    "the same mint through the router (Hive Gateway, bench/router.ts) enforcing @authenticated/@requiresScopes with JWT auth, in front of the graphql-mint service",
   "rest-baseline": "the same mint as one hand-written REST endpoint (bench/rest-baseline.ts), no GraphQL",
   "sdk-floor": "the SDK's getToken straight into the emulator (no service)",
 };
@@ -26,12 +28,15 @@ export interface Scenario {
   operation: Operation;
 }
 
-/** `issueMyAccessToken` over GraphQL; `bearers[user]` is virtual user `user`'s bearer token. */
+/**
+ * `issueMyAccessToken` over GraphQL; `bearers[user]` is virtual user `user`'s bearer token. For
+ * `router-mint`, `server` is the router and `url` its address: the CPU and memory charged are the router's.
+ */
 export function graphqlMint(
   service: ServerProcess,
   url: string,
   bearers: string[],
-  name: "graphql-mint" | "graphql-mint-reuse" = "graphql-mint",
+  name: "graphql-mint" | "graphql-mint-reuse" | "router-mint" = "graphql-mint",
 ): Scenario {
   return {
     name,
@@ -47,9 +52,12 @@ export async function mintOverGraphql(url: string, bearer: string): Promise<void
     { query: MINT },
     { authorization: `Bearer ${bearer}` },
   );
-  const data = (body as { data?: { issueMyAccessToken?: { token?: unknown } } }).data;
-  if (status !== 200) throw new Error(`graphql mint: HTTP ${status} ${JSON.stringify(body).slice(0, 300)}`);
-  assertToken(data?.issueMyAccessToken?.token, "graphql mint");
+  const token = (body as { data?: { issueMyAccessToken?: { token?: unknown } } }).data?.issueMyAccessToken
+    ?.token;
+  // A refusal (the router's UNAUTHORIZED_FIELD_OR_TYPE, say) answers 200 with errors: show them.
+  if (status !== 200 || token === undefined || token === null)
+    throw new Error(`graphql mint: HTTP ${status} ${JSON.stringify(body).slice(0, 300)}`);
+  assertToken(token, "graphql mint");
 }
 
 /** The same mint as `POST /mint` of bench/rest-baseline.ts. */
@@ -88,8 +96,3 @@ export function sdkFloor(
     },
   };
 }
-
-// A router scenario (Hive Gateway composing this subgraph) belongs here: a function like graphqlMint
-// whose `server` is the gateway's process and whose operation sends the same mutation to the gateway's
-// URL, named in SCENARIOS. Start the gateway in run.ts next to the service and add the scenario to the
-// round's list; the report then shows it with min/median/max like the others (its targets: report.ts).

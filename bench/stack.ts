@@ -1,11 +1,13 @@
 // The servers of one database round: the service (as `npm start` runs it) and the REST baseline, each
 // in its own process on its own database (a data folder, or a fresh PostgreSQL schema), both talking
-// to the one emulator process. Configuration is environment only, as in a deployment.
+// to the one emulator process, and the router (bench/router.ts) in front of the service. Configuration
+// is environment only, as in a deployment.
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { createSchema, type BenchSchema } from "./postgres";
 import { freePort, SCRIPTS, startProcess, waitUntil, type ServerProcess } from "./processes";
+import { writeSupergraph } from "./supergraph";
 
 export type DatabaseKind = "embedded" | "postgres";
 
@@ -34,14 +36,24 @@ export interface Stack {
   restBaseline: ServerLauncher;
   /** The service again, on its own database, with token reuse on. */
   serviceWithReuse: ServerLauncher;
+  /** Hive Gateway in front of `service` (no database of its own). */
+  router: ServerLauncher;
   /** Drops the PostgreSQL schemas (the data folders go with the run's temporary folder). */
   cleanup(): Promise<void>;
+}
+
+/** What the router needs to verify bearer tokens as the service does: the issuer's keys and claims. */
+export interface RouterAuth {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  algorithm: string;
 }
 
 /**
  * Prepares (does not start) the service and the REST baseline for `database`. Each gets its own data
  * folder under `workDir` holding a copy of the development issuer's key `devKeyFile`, so the load
- * generator's bearer tokens verify in both.
+ * generator's bearer tokens verify in both; the router verifies them against `routerAuth`.
  */
 export async function prepareStack(
   database: DatabaseKind,
@@ -49,7 +61,8 @@ export async function prepareStack(
     workDir,
     devKeyFile,
     acsConnectionString,
-  }: { workDir: string; devKeyFile: string; acsConnectionString: string },
+    routerAuth,
+  }: { workDir: string; devKeyFile: string; acsConnectionString: string; routerAuth: RouterAuth },
 ): Promise<Stack> {
   const schemas: BenchSchema[] = [];
   const launcher = async (
@@ -85,16 +98,40 @@ export async function prepareStack(
   const cleanup = async () => {
     await Promise.all(schemas.map((schema) => schema.drop()));
   };
+  // The router, started as docs/router.md starts Hive Gateway, serving a supergraph routed to `service`.
+  const routerLauncher = async (service: ServerLauncher): Promise<ServerLauncher> => {
+    const supergraphFile = path.join(workDir, `${database}-supergraph.graphql`);
+    writeSupergraph(`${service.url}/graphql`, supergraphFile);
+    const port = await freePort();
+    const env = {
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      SUPERGRAPH_FILE: supergraphFile,
+      AUTH_JWKS_URL: routerAuth.jwksUrl,
+      AUTH_ISSUER: routerAuth.issuer,
+      AUTH_AUDIENCE: routerAuth.audience,
+      AUTH_ALGORITHMS: routerAuth.algorithm,
+    };
+    const logFile = path.join(workDir, `${database}-router.log`);
+    return {
+      name: "router",
+      url: `http://127.0.0.1:${port}`,
+      logFile,
+      start: () => startProcess("router", SCRIPTS.router, env, logFile),
+    };
+  };
   try {
+    const service = await launcher("service", SCRIPTS.service);
     return {
       database,
-      service: await launcher("service", SCRIPTS.service),
+      service,
       restBaseline: await launcher("rest-baseline", SCRIPTS.restBaseline),
       // Token reuse (docs/token-reuse.md) with a key made for this run; kept tokens in memory.
       serviceWithReuse: await launcher("service-reuse", SCRIPTS.service, {
         TOKEN_REUSE: "true",
         TOKEN_REUSE_KEYS: randomBytes(32).toString("base64"),
       }),
+      router: await routerLauncher(service),
       cleanup,
     };
   } catch (error) {
