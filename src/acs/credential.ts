@@ -3,13 +3,6 @@
 // TLS trust both the ACS client and the credential need when either talks to a private CA.
 import { tlsPolicy, type PipelinePolicy } from "@azure/core-rest-pipeline";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
-import {
-  AzureAuthorityHosts,
-  ClientSecretCredential,
-  DefaultAzureCredential,
-  ManagedIdentityCredential,
-  WorkloadIdentityCredential,
-} from "@azure/identity";
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import type { AzureCredentialSettings } from "../config";
@@ -42,19 +35,33 @@ export function trustPolicies(caFile: string | undefined): AdditionalPolicy[] {
   return [{ policy: tlsPolicy({ ca: [...rootCertificates, ...certificates] }), position: "perCall" }];
 }
 
-const MICROSOFT_CLOUDS = new Set<string>(
-  Object.values(AzureAuthorityHosts).map((host) => new URL(host).host.toLowerCase()),
-);
+/**
+ * @azure/identity (with MSAL: some 260 modules and 0.25 s) is loaded only when ACS_ENDPOINT is used,
+ * not on every start with a connection string or the emulator.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const azureIdentity = (): typeof import("@azure/identity") => require("@azure/identity");
+
+const isMicrosoftCloud = (authorityHost: string): boolean =>
+  Object.values(azureIdentity().AzureAuthorityHosts).some(
+    (host) => new URL(host).host.toLowerCase() === new URL(authorityHost).host.toLowerCase(),
+  );
 
 /** The credential the settings name; every one talks to `authorityHost` when given. */
 export function createAzureCredential(settings: AzureCredentialSettings): TokenCredential {
+  const {
+    ClientSecretCredential,
+    DefaultAzureCredential,
+    ManagedIdentityCredential,
+    WorkloadIdentityCredential,
+  } = azureIdentity();
   const authorityHost = settings.authorityHost;
   const common = {
     authorityHost,
     additionalPolicies: trustPolicies(settings.caFile),
     // Instance discovery asks login.microsoftonline.com about the authority: only meaningful for
     // Microsoft's clouds, and impossible offline (a stand-in OpenID provider).
-    disableInstanceDiscovery: authorityHost ? !MICROSOFT_CLOUDS.has(new URL(authorityHost).host) : false,
+    disableInstanceDiscovery: authorityHost ? !isMicrosoftCloud(authorityHost) : false,
   };
   const need = (value: string | undefined, name: string): string => {
     if (!value) throw new Error(`${name} is required with ACS_CREDENTIAL=${settings.kind}`);

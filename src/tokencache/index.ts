@@ -1,7 +1,7 @@
 // Kept ACS tokens for quota-aware reuse (the core's TokenCache port): in memory for one process, in
 // Redis when replicas share them, sealed with AES-256-GCM either way. An adapter like ratelimit: may
 // import config types, errors and the identity core's vocabulary.
-import { Redis } from "ioredis";
+import type { Redis as RedisClient } from "ioredis";
 import type { CachedToken, TokenCache } from "../identity/ports";
 import { createSealer, type Sealer } from "./seal";
 
@@ -112,8 +112,16 @@ redis.call('HSET', KEYS[1], '${REVOKED}', math.max(revoked, tonumber(ARGV[1])))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
+/** ioredis, loaded only when Redis is configured (as in ratelimit). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadRedis = (): typeof RedisClient => (require("ioredis") as typeof import("ioredis")).Redis;
+
 function redisCache(url: string, prefix: string, sealer: Sealer): ClosableTokenCache {
-  const redis = new Redis(url, { commandTimeout: 2_000, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
+  const redis: RedisClient = new (loadRedis())(url, {
+    commandTimeout: 2_000,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 1,
+  });
   redis.on("error", () => undefined); // each failing command rejects; the reconnect loop is not news
   const keyOf = (identityId: string) => `${prefix}:tokens:${identityId}`;
   return {
