@@ -7,6 +7,7 @@
 import { sql } from "kysely";
 import { createHmac, createSign, KeyObject } from "node:crypto";
 import { RETRY_LATER } from "../../src/auth/bearer";
+import { createLogger, type Logger } from "../../src/server/logger";
 import { newSigningKey, startJwksServer, type JwksServer, type SigningKey } from "../support/jwks-server";
 import { ISSUE_MY } from "../support/operations";
 import { startTestService, type TestService } from "../support/service";
@@ -34,10 +35,30 @@ let attacker: JwksServer; // a key server the attacker controls; it must never b
 let attackerKey: SigningKey;
 let service: TestService;
 
+/**
+ * A trace logger that keeps, of everything the service logs, why each key-endpoint outage refused a
+ * token: the service's own reason for giving up (e.g. its timeout firing), newest last.
+ */
+function outageLog(): { logger: Logger; causes: string[] } {
+  const causes: string[] = [];
+  const logger = createLogger("trace", {
+    write(line: string) {
+      if (!line.includes('"issuer keys unavailable"')) return;
+      const entry = JSON.parse(line) as { err?: { message?: string } };
+      causes.push(String(entry.err?.message));
+    },
+  });
+  return { logger, causes };
+}
+const outages = outageLog();
+
 beforeAll(async () => {
   [issuerKey, attackerKey] = await Promise.all([newSigningKey("k1"), newSigningKey("attacker-1")]);
   [jwks, attacker] = await Promise.all([startJwksServer([issuerKey]), startJwksServer([attackerKey])]);
-  service = await startTestService({ ...settings, AUTH_ISSUER: jwks.url, AUTH_JWKS_URL: jwks.jwksUrl });
+  service = await startTestService(
+    { ...settings, AUTH_ISSUER: jwks.url, AUTH_JWKS_URL: jwks.jwksUrl },
+    { logger: outages.logger },
+  );
 }, SERVICE_START_TIMEOUT_MS);
 afterAll(async () => {
   await service?.stop();
@@ -98,14 +119,12 @@ interface Outcome {
   status: number;
   text: string;
   body: { data?: Record<string, any> | null; errors?: Array<{ message: string; extensions?: any }> };
-  ms: number;
   retryAfter: string | null;
 }
 
 async function mint(target: TestService, authorization: string | undefined): Promise<Outcome> {
   const headers = new Headers({ "content-type": "application/json" });
   if (authorization !== undefined) headers.set("authorization", authorization);
-  const started = performance.now();
   const response = await fetch(target.graphqlUrl, {
     method: "POST",
     headers,
@@ -116,7 +135,6 @@ async function mint(target: TestService, authorization: string | undefined): Pro
     status: response.status,
     text,
     body: JSON.parse(text),
-    ms: performance.now() - started,
     retryAfter: response.headers.get("retry-after"),
   };
 }
@@ -233,21 +251,41 @@ describe("kid", () => {
   ])("%s is refused", async (_name, token) => {
     await expectRefused(`Bearer ${token()}`);
   });
+});
 
-  test("a flood of unknown kids makes at most one JWKS refetch per cooldown", async () => {
-    await waitForCooldown();
-    const before = jwks.jwksFetches;
-    const started = Date.now();
+describe("a flood of unknown kids", () => {
+  // The same issuer, its keys served by a server of its own so that its fetches are counted apart, and
+  // a cooldown far longer than any flood can take: the flood arrives when no key has been fetched yet,
+  // so exactly one fetch is due, however many tokens and however slowly a busy machine sends them.
+  let floodKey: SigningKey;
+  let floodJwks: JwksServer;
+  let flooded: TestService;
+  beforeAll(async () => {
+    floodKey = issuerKey;
+    floodJwks = await startJwksServer([floodKey]);
+    flooded = await startTestService({
+      ...settings,
+      AUTH_ISSUER: jwks.url,
+      AUTH_JWKS_URL: floodJwks.jwksUrl,
+      AUTH_JWKS_COOLDOWN_SECONDS: "3600",
+    });
+  }, SERVICE_START_TIMEOUT_MS);
+  afterAll(async () => {
+    await flooded?.stop();
+    await floodJwks?.stop();
+  });
+
+  test("makes one JWKS fetch per cooldown: concurrent tokens share it, later ones do not repeat it", async () => {
+    expect(floodJwks.jwksFetches).toBe(0);
     // Concurrent, then one after another: neither may multiply the fetches.
     const burst = Array.from({ length: 40 }, (_, i) => forged({ kid: `flood-${i}` }));
-    await Promise.all(burst.map((token) => expectRefused(`Bearer ${token}`)));
-    for (let i = 0; i < 20; i += 1) await expectRefused(`Bearer ${forged({ kid: `flood-seq-${i}` })}`);
-    const elapsed = Date.now() - started;
-    const fetches = jwks.jwksFetches - before;
-    expect(fetches).toBeGreaterThanOrEqual(1); // the cooldown had passed: one refetch is due
-    expect(fetches).toBeLessThanOrEqual(1 + Math.floor(elapsed / COOLDOWN_MS));
-    // A known key still works after the flood.
-    await expectMinted(`Bearer ${valid()}`);
+    await Promise.all(burst.map((token) => expectRefused(`Bearer ${token}`, flooded)));
+    for (let i = 0; i < 20; i += 1)
+      await expectRefused(`Bearer ${forged({ kid: `flood-seq-${i}` })}`, flooded);
+    expect(floodJwks.jwksFetches).toBe(1);
+    // A known key still works after the flood, from the keys that one fetch brought.
+    await expectMinted(`Bearer ${valid({}, [], floodKey)}`, flooded);
+    expect(floodJwks.jwksFetches).toBe(1);
   });
 });
 
@@ -499,30 +537,37 @@ describe("JWKS endpoint down or slow: fail closed, bounded wait", () => {
   // Each case publishes a key the service has not seen, breaks the endpoint, and shows the token
   // refused; then mends the endpoint and shows the same token mint, so the refusal was the outage's.
   let serial = 0;
+  // `cause`: why the service gave up on the endpoint, as it logged it; for a slow or stalled endpoint,
+  // its own timeout (so the wait was bounded by AUTH_JWKS_TIMEOUT_MS, and it did wait that long).
   async function outage(
     breakIt: () => Promise<void> | void,
     mend: () => Promise<void> | void,
-    check: (outcome: Outcome) => void = () => {},
+    cause: string,
   ) {
+    // The service holds the issuer's keys already, as it would in production, so the fresh key is an
+    // unknown kid (whichever tests ran before).
+    await expectMinted(`Bearer ${valid()}`);
     const fresh = await newSigningKey(`outage-${++serial}`);
     jwks.keys = [...jwks.keys, fresh];
     const token = `Bearer ${valid({}, [], fresh)}`;
     await waitForCooldown();
     await breakIt();
     try {
+      const logged = outages.causes.length;
       const outcome = await expectRefused(token);
       // The failed attempt opened a cooldown the server may not have seen (when it was down).
       lastFetchSeen = { count: jwks.jwksFetches, at: Date.now() };
       expect(outcome.body.errors![0].message).toBe(RETRY_LATER);
       // An outage says when the keys will be asked for again; a bad token never gets a Retry-After.
       expect(outcome.retryAfter).toBe(String(COOLDOWN_MS / 1000));
-      // Bounded: well under 3x the timeout (a correctness bound with room for a busy machine).
-      expect(outcome.ms).toBeLessThan(3 * TIMEOUT_MS);
-      check(outcome);
-      // Within the cooldown a second attempt fails at once without asking the endpoint again.
+      // One attempt, ended by the outage itself or by the service's own timeout, never by a retry loop.
+      expect(outages.causes.slice(logged)).toEqual([expect.stringContaining(cause)]);
+      // Within the cooldown a second attempt fails at once, without asking the endpoint again: it is
+      // refused for the key it cannot know yet, not as an outage (that would be a new attempt).
       const fetches = jwks.jwksFetches;
       const again = await expectRefused(token);
-      expect(again.ms).toBeLessThan(TIMEOUT_MS);
+      expect(again.body.errors![0].message).toBe("The bearer token's signing key is not known.");
+      expect(outages.causes.length).toBe(logged + 1);
       expect(jwks.jwksFetches).toBe(fetches);
     } finally {
       await mend();
@@ -535,6 +580,7 @@ describe("JWKS endpoint down or slow: fail closed, bounded wait", () => {
     await outage(
       () => jwks.stop(),
       () => jwks.restart(),
+      `${jwks.jwksUrl}: the fetch failed`,
     );
   });
   test("endpoint answering HTTP 500", async () => {
@@ -542,6 +588,7 @@ describe("JWKS endpoint down or slow: fail closed, bounded wait", () => {
     await outage(
       () => void (jwks.mode = "error"),
       () => void (jwks.mode = "up"),
+      `${jwks.jwksUrl} answered HTTP 500`,
     );
     expect(jwks.jwksFetches).toBe(fetches + 2); // the failed attempt and the mended one
   });
@@ -552,14 +599,14 @@ describe("JWKS endpoint down or slow: fail closed, bounded wait", () => {
         jwks.delayMs = 10 * TIMEOUT_MS;
       },
       () => void (jwks.mode = "up"),
-      (outcome) => expect(outcome.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50), // it did wait, up to the timeout
+      `${jwks.jwksUrl}: no answer within ${TIMEOUT_MS} ms`,
     );
   });
   test("endpoint stalling halfway through the body", async () => {
     await outage(
       () => void (jwks.mode = "stall"),
       () => void (jwks.mode = "up"),
-      (outcome) => expect(outcome.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50),
+      `${jwks.jwksUrl}: no answer within ${TIMEOUT_MS} ms`,
     );
   });
 });
@@ -568,10 +615,14 @@ describe("an OIDC issuer (AUTH_ISSUER, discovery)", () => {
   let oidc: JwksServer;
   let oidcKey: SigningKey;
   let discovered: TestService;
+  const discoveryOutages = outageLog();
   beforeAll(async () => {
     oidcKey = await newSigningKey("oidc-1");
     oidc = await startJwksServer([oidcKey]);
-    discovered = await startTestService({ ...settings, AUTH_ISSUER: oidc.url });
+    discovered = await startTestService(
+      { ...settings, AUTH_ISSUER: oidc.url },
+      { logger: discoveryOutages.logger },
+    );
   }, SERVICE_START_TIMEOUT_MS);
   afterAll(async () => {
     await discovered?.stop();
@@ -585,7 +636,10 @@ describe("an OIDC issuer (AUTH_ISSUER, discovery)", () => {
     try {
       const outcome = await expectRefused(`Bearer ${token()}`, discovered);
       expect(outcome.body.errors![0].message).toBe(RETRY_LATER);
-      expect(outcome.ms).toBeLessThan(3 * TIMEOUT_MS);
+      // Refused on the failed connection, not after waiting out a timeout or retrying.
+      expect(discoveryOutages.causes).toEqual([
+        expect.stringContaining(`${oidc.url}/.well-known/openid-configuration: the fetch failed`),
+      ]);
     } finally {
       await oidc.restart();
     }
