@@ -2,9 +2,9 @@
 // GraphQL, from the service's own building blocks (configuration, bearer verifier, store, ACS backend,
 // audit log). It does the work a mint needs and nothing more: the bearer check, the owner lookup
 // through the service's owner cache (the identity is created on a caller's first mint, through the
-// service's creation ledger), the SDK call and the audit insert, so the same one SQL statement as a repeat mint of the service. No policy, rate
-// limits or request log: what the service spends beyond this is what the GraphQL mint's ratio to it
-// shows.
+// service's creation ledger), the SDK call and the audit insert, so the same one SQL statement as a
+// repeat mint of the service. No policy, rate limits or request log: what the service spends beyond
+// this is what the GraphQL mint's ratio to it shows.
 //
 //   POST /mint  {"scopes": ["chat", "voip"]}  with  Authorization: Bearer <token>  ->  {token, expiresOn}
 //

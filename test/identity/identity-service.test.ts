@@ -108,7 +108,7 @@ test("an identity another replica stored between our look and our claim is used:
   store.findActiveByOwner = async (owner) => {
     const found = await look(owner);
     if (++looks === 2) {
-      await store.insert({
+      await store.seed({
         id: (await acs.createIdentity()).id,
         owner,
         createdBy: "replica-b",
@@ -134,13 +134,13 @@ describe("createIdentity and createIdentityWithToken", () => {
   });
 
   test("an identity that cannot be stored stays in the ledger, and the reconciler stores it with its event", async () => {
-    const insert = store.insert.bind(store);
-    store.insert = async () => {
+    const seed = store.seed.bind(store);
+    store.seed = async () => {
       throw new Error("database down");
     };
     await expect(service.createIdentity(admin, null)).rejects.toThrow("could not be recorded");
     expect(acs.identities.size).toBe(1);
-    store.insert = insert;
+    store.seed = seed;
     const report = await service.reconciler.run();
     expect(report).toMatchObject({ recordedCreates: 1, failures: 0 });
     const [id] = acs.identities;

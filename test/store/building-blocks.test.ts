@@ -1,41 +1,6 @@
-// The store's small parts: the per-key lock, audit ids, and page cursors.
+// The store's small parts: audit ids and page cursors.
 import { decodeCursor, encodeCursor, pageLimit } from "../../src/store/cursor";
-import { KeyedMutex } from "../../src/store/keyed-mutex";
 import { isUuid, uuidV7 } from "../../src/store/uuid-v7";
-import { deferred, sleep } from "../support/store-contract";
-
-describe("KeyedMutex", () => {
-  test("runs one callback at a time per key, in arrival order, and different keys in parallel", async () => {
-    const mutex = new KeyedMutex();
-    const log: string[] = [];
-    const gate = deferred();
-    const a1 = mutex.run("a", async () => {
-      log.push("a1 start");
-      await gate.promise;
-      log.push("a1 end");
-    });
-    const a2 = mutex.run("a", async () => void log.push("a2"));
-    const b = mutex.run("b", async () => void log.push("b"));
-    await b;
-    expect(log).toEqual(["a1 start", "b"]);
-    gate.resolve();
-    await Promise.all([a1, a2]);
-    expect(log).toEqual(["a1 start", "b", "a1 end", "a2"]);
-    expect(mutex.size).toBe(0); // nothing kept once idle
-  });
-
-  test("a failing callback releases the key and its error reaches only its caller", async () => {
-    const mutex = new KeyedMutex();
-    const failing = mutex.run("k", async () => {
-      await sleep(5);
-      throw new Error("boom");
-    });
-    const next = mutex.run("k", async () => "ran");
-    await expect(failing).rejects.toThrow("boom");
-    await expect(next).resolves.toBe("ran");
-    expect(mutex.size).toBe(0);
-  });
-});
 
 describe("uuidV7", () => {
   test("makes version 7 UUIDs that sort in the order they were made, within one millisecond too", () => {
