@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely, type Selectable, type UpdateO
 import { notFound } from "../errors";
 import type { IdentityRecord, Page } from "../identity/model";
 import type { IdentityStore, ListIdentitiesQuery } from "../identity/ports";
+import { compileOnce, type CompiledStatement } from "./compiled";
 import { decodeCursor, pageLimit, toPage } from "./cursor";
 import type { Database } from "./database";
 
@@ -60,16 +61,25 @@ export const isOwnerConflict = (error: unknown): boolean => {
 
 /** Identity mappings in the SQL database (PGlite or PostgreSQL). */
 export class SqlIdentityStore implements IdentityStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  // The mint's lookups, compiled once (see compiled.ts).
+  private readonly byId: CompiledStatement<Database, string, Row>;
+  private readonly activeByOwner: CompiledStatement<Database, string, Row>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.byId = compileOnce(db, (arg) => identities(db).where("id", "=", arg()));
+    this.activeByOwner = compileOnce(db, (arg) =>
+      identities(db).where("owner", "=", arg()).where("deleted_at", "is", null),
+    );
+  }
 
   async findById(id: string): Promise<IdentityRecord | undefined> {
-    const row = await identities(this.db).where("id", "=", id).executeTakeFirst();
+    const [row] = await this.byId.execute(this.db, id);
     return row && toRecord(row);
   }
 
   /** The owner's identity that is not deleted; one whose delete is only requested still counts. */
   async findActiveByOwner(owner: string): Promise<IdentityRecord | undefined> {
-    const row = await this.activeByOwner(this.db, owner);
+    const [row] = await this.activeByOwner.execute(this.db, owner);
     return row && toRecord(row);
   }
 
@@ -146,12 +156,6 @@ export class SqlIdentityStore implements IdentityStore {
       .limit(limit)
       .execute();
     return rows.map(toRecord);
-  }
-
-  // ---- helpers ----
-
-  private activeByOwner(db: Kysely<Database>, owner: string) {
-    return identities(db).where("owner", "=", owner).where("deleted_at", "is", null).executeTakeFirst();
   }
 
   private async update(id: string, values: UpdateObject<Database, "identities">): Promise<IdentityRecord> {

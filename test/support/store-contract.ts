@@ -59,14 +59,17 @@ export async function seedIdentity(store: { db: Kysely<Database> }, identity: Ne
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Counts the queries sent through a Kysely instance built `withPlugin(counter)`. */
+/**
+ * Counts the queries run through a Kysely instance built `withPlugin(counter)`: each one's result, since
+ * a statement compiled once (src/store/compiled.ts) is transformed only when it is compiled.
+ */
 export class QueryCounter implements KyselyPlugin {
   count = 0;
   transformQuery(args: PluginTransformQueryArgs) {
-    this.count++;
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs) {
+    this.count++;
     return args.result;
   }
 }
@@ -314,7 +317,6 @@ export function storeContract(getStore: () => Store): void {
 
     test("list pages by (createdAt, id) with no gaps or repeats, across equal timestamps", async () => {
       const store = getStore();
-      const { identities } = store;
       const tie = new Date("2026-01-02T03:04:05.678Z");
       const mine: IdentityRecord[] = [];
       for (let i = 0; i < 5; i++) mine.push(await seed(newIdentity(ownerName("tie"), tie)));
@@ -467,6 +469,18 @@ export function storeContract(getStore: () => Store): void {
       ]);
       expect(mixed.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
       expect(await count(store, "audit_events", sql`actor = ${actor}`)).toBe(23);
+    });
+
+    test("a batch larger than the inserts kept compiled is written in one statement too", async () => {
+      const store = getStore();
+      const counter = new QueryCounter();
+      const audit = new SqlAuditLog(store.db.withPlugin(counter));
+      const actor = ownerName("large-batch");
+      const events = Array.from({ length: 101 }, (_, i) => event({ actor, requestId: `l-${i}` }));
+      const stored = await Promise.all(events.map((e) => audit.record(e)));
+      expect(stored.map((e) => e.requestId)).toEqual(events.map((e) => e.requestId));
+      expect(counter.count).toBe(2); // the first alone, then 100 at once
+      expect(await count(store, "audit_events", sql`actor = ${actor}`)).toBe(101);
     });
 
     test("record returns the event as stored, with an id and a time, and list returns the same", async () => {
