@@ -1,10 +1,10 @@
 // The REST baseline: the mint of `issueMyAccessToken` written by hand as one REST endpoint, without
 // GraphQL, from the service's own building blocks (configuration, bearer verifier, store, ACS backend,
 // audit log). It does the work a mint needs and nothing more: the bearer check, the owner lookup
-// through the service's owner cache (the identity is created on a caller's first mint), the SDK call
-// and the audit insert, so the same one SQL statement as a repeat mint of the service. No policy, rate
-// limits or request log: what the service spends beyond this is what the GraphQL mint's ratio to it
-// shows.
+// through the service's owner cache (the identity is created on a caller's first mint, through the
+// service's creation ledger), the SDK call and the audit insert, so the same one SQL statement as a
+// repeat mint of the service. No policy, rate limits or request log: what the service spends beyond
+// this is what the GraphQL mint's ratio to it shows.
 //
 //   POST /mint  {"scopes": ["chat", "voip"]}  with  Authorization: Bearer <token>  ->  {token, expiresOn}
 //
@@ -23,6 +23,7 @@ import { loadConfig } from "../src/config";
 import { AppError } from "../src/errors";
 import { MAX_TOKEN_MINUTES, type AcsScope } from "../src/identity/model";
 import { OwnerCache } from "../src/identity/owner-cache";
+import { IdentityProvisioner } from "../src/identity/provisioning";
 import { openStore } from "../src/store";
 
 async function main() {
@@ -42,6 +43,19 @@ async function main() {
   // The service's owner-to-identity cache, so a repeat mint reads nothing from the database here too.
   const owners = new OwnerCache();
   const minutes = MAX_TOKEN_MINUTES; // what the service asks for a `user` who names no lifetime
+  // The service's creates: the creation ledger, with the same settings as src/server/start-service.ts.
+  const provisioner = new IdentityProvisioner(
+    acs,
+    store.identities,
+    store.creations,
+    {
+      repeatSafe: config.acs.customId,
+      leaseMs: config.acs.timeoutMs + 5_000,
+      ownerWaitMs: config.consistency.ownerCreateWaitMs,
+    },
+    () => new Date(),
+  );
+  const operation = "POST /mint";
 
   const app = express();
   app.disable("x-powered-by");
@@ -51,20 +65,15 @@ async function main() {
       const { subject } = await verifier.authenticate(req.headers.authorization);
       if (subject === null) return void res.status(401).json({ error: "UNAUTHENTICATED" });
       const scopes = (req.body as { scopes: AcsScope[] }).scopes;
-      const record =
-        (await owners.find(subject, (owner) => store.identities.findActiveByOwner(owner))).record ??
-        (
-          await store.identities.getOrCreateForOwner(
-            subject,
-            async () => ({
-              id: (await acs.createIdentity()).id,
-              owner: subject,
-              createdBy: subject,
-              createdAt: new Date(),
-            }),
-            (id) => acs.deleteIdentity(id),
-          )
+      const found = await owners.find(subject, (owner) => store.identities.findActiveByOwner(owner));
+      let record = found.record;
+      if (!record) {
+        // A first mint creates the identity through the creation ledger, as the service does.
+        record = (
+          await provisioner.forOwner({ owner: subject, createdBy: subject, requestId: null, operation })
         ).record;
+        found.keep(record);
+      }
       const issued = await acs.issueToken(record.id, scopes, minutes);
       await store.audit.record({
         at: new Date(),
@@ -76,7 +85,7 @@ async function main() {
         outcome: "success",
         errorCode: null,
         requestId: null,
-        operation: "POST /mint",
+        operation,
       });
       res.json({ token: issued.token, expiresOn: issued.expiresOn });
     } catch (error) {

@@ -8,7 +8,6 @@ import type {
   IdentityCreation,
   IdentityRecord,
   NewAuditEvent,
-  NewIdentity,
   Page,
   RateBucket,
 } from "./model";
@@ -69,8 +68,6 @@ export interface IdentityStore {
    */
   findByIds(ids: readonly string[], owner?: string): Promise<Map<string, IdentityRecord>>;
   list(query: ListIdentitiesQuery): Promise<Page<IdentityRecord>>;
-  /** Store a newly created identity that has no owner (or whose owner slot is free). */
-  insert(identity: NewIdentity): Promise<IdentityRecord>;
   markTokensRevoked(id: string, at: Date): Promise<void>;
   markDeletionRequested(id: string, at: Date): Promise<IdentityRecord>;
   markDeleted(id: string, at: Date): Promise<IdentityRecord>;

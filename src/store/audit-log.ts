@@ -10,6 +10,7 @@ import type {
   Page,
 } from "../identity/model";
 import type { AuditLog, ListAuditQuery } from "../identity/ports";
+import { compileOnce, type Arg } from "./compiled";
 import { decodeCursor, pageLimit, toPage } from "./cursor";
 import type { Database } from "./database";
 import { isUuid, uuidV7 } from "./uuid-v7";
@@ -35,8 +36,10 @@ const toEvent = (row: Row): AuditEvent => ({
   count: row.count,
 });
 
+type NewRow = Insertable<Database["audit_events"]>;
+
 /** The row of a new event (also written by other repositories inside their own transactions). */
-export const auditRow = (event: NewAuditEvent): Insertable<Database["audit_events"]> => ({
+export const auditRow = (event: NewAuditEvent): NewRow => ({
   id: uuidV7(),
   at: event.at ?? new Date(),
   actor: event.actor,
@@ -53,14 +56,49 @@ export const auditRow = (event: NewAuditEvent): Insertable<Database["audit_event
   count: event.count ?? 1,
 });
 
+// Every column of a new event's row (the type makes sure none is left out or misspelt).
+const COLUMNS = Object.keys({
+  id: true,
+  at: true,
+  actor: true,
+  action: true,
+  identity_id: true,
+  scopes: true,
+  expires_on: true,
+  outcome: true,
+  error_code: true,
+  request_id: true,
+  operation: true,
+  caller_kind: true,
+  client_request_id: true,
+  count: true,
+} satisfies Record<keyof NewRow, true>) as (keyof NewRow)[];
+
+/** The insert of `size` rows made by `auditRow`, compiled once (see compiled.ts). */
+export const compileAuditInsert = (db: Kysely<Database>, size: number) =>
+  compileOnce(db, (arg: Arg<readonly NewRow[]>) =>
+    db
+      .insertInto("audit_events")
+      .values(
+        Array.from(
+          { length: size },
+          (_, i) =>
+            Object.fromEntries(COLUMNS.map((column) => [column, arg((rows) => rows[i][column])])) as NewRow,
+        ),
+      )
+      .returningAll(),
+  );
+
 interface Pending {
-  row: Insertable<Database["audit_events"]>;
+  row: NewRow;
   resolve: (event: AuditEvent) => void;
   reject: (error: unknown) => void;
 }
 
 /** Most events written by one statement (PostgreSQL takes at most 65535 parameters; an event has 14). */
 const MAX_BATCH = 500;
+/** Inserts of up to this many rows are kept compiled; larger batches are rare and compiled each time. */
+const KEPT_BATCH = 64;
 
 /**
  * The audit log in the SQL database (PGlite or PostgreSQL). Events hold no tokens: there is no column
@@ -75,6 +113,7 @@ const MAX_BATCH = 500;
 export class SqlAuditLog implements AuditLog {
   private queue: Pending[] = [];
   private writing = false;
+  private readonly inserts = new Map<number, ReturnType<typeof compileAuditInsert>>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -111,15 +150,23 @@ export class SqlAuditLog implements AuditLog {
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    const rows = await this.db
-      .insertInto("audit_events")
-      .values(batch.map((pending) => pending.row))
-      .returningAll()
-      .execute();
+    const rows = await this.insertOf(batch.length).execute(
+      this.db,
+      batch.map((pending) => pending.row),
+    );
     const stored = new Map(rows.map((row) => [row.id, toEvent(row)]));
     if (stored.size !== batch.length)
       throw new Error("the audit events were not all returned by their insert");
     for (const pending of batch) pending.resolve(stored.get(pending.row.id)!);
+  }
+
+  private insertOf(size: number) {
+    let insert = this.inserts.get(size);
+    if (!insert) {
+      insert = compileAuditInsert(this.db, size);
+      if (size <= KEPT_BATCH) this.inserts.set(size, insert);
+    }
+    return insert;
   }
 
   async addToCount(id: string, by: number): Promise<void> {

@@ -4,14 +4,16 @@
 // be found again (by repeating the create with the same customId) or at least shown to an operator.
 // Every method is a statement or a short transaction: no connection is held while ACS answers.
 import { randomUUID } from "node:crypto";
-import { sql, type Kysely, type Selectable } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable } from "kysely";
 import type { CreationOutcome, IdentityCreation, IdentityRecord } from "../identity/model";
 import type { CreationClaim, CreationLedger, NewCreation } from "../identity/ports";
-import { auditRow } from "./audit-log";
+import { auditRow, compileAuditInsert } from "./audit-log";
+import { compileOnce, type CompiledStatement } from "./compiled";
 import type { Database } from "./database";
 import { isOwnerConflict, toRecord } from "./identity-store";
 
 type Row = Selectable<Database["identity_creations"]>;
+type IdentityRow = Selectable<Database["identities"]>;
 
 const date = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 // A released lease: expired at once, so a repeat or the reconciler may take the creation over.
@@ -30,26 +32,34 @@ const toCreation = (row: Row): IdentityCreation => ({
 
 const isDuplicateKey = (error: unknown) => (error as { code?: unknown } | undefined)?.code === "23505";
 
-export class SqlCreationLedger implements CreationLedger {
-  constructor(private readonly db: Kysely<Database>) {}
+type NewCreationRow = Insertable<Database["identity_creations"]>;
 
-  async claim(
-    request: NewCreation,
-    { now, leaseMs, resumeStale }: { now: Date; leaseMs: number; resumeStale: boolean },
-  ): Promise<CreationClaim> {
-    const leaseUntil = new Date(now.getTime() + leaseMs);
-    // A few rounds at most: each one loses only to another writer that changed the owner's creation.
-    for (let round = 0; round < 5; round += 1) {
-      const inserted = await this.db
+export class SqlCreationLedger implements CreationLedger {
+  // The statements of a first mint, compiled once (see compiled.ts); the rarer ones are built per call.
+  private readonly insertCreation: CompiledStatement<Database, NewCreationRow, Row>;
+  private readonly openByOwner: CompiledStatement<Database, string | null, Row>;
+  private readonly identityById: CompiledStatement<Database, string, IdentityRow>;
+  private readonly activeByOwner: CompiledStatement<Database, string, IdentityRow>;
+  private readonly insertIdentity: CompiledStatement<
+    Database,
+    Insertable<Database["identities"]>,
+    IdentityRow
+  >;
+  private readonly insertEvent: ReturnType<typeof compileAuditInsert>;
+  private readonly closeByKey: CompiledStatement<Database, string, unknown>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.insertCreation = compileOnce(db, (arg) =>
+      db
         .insertInto("identity_creations")
         .values({
-          key: randomUUID(),
-          owner: request.owner,
-          created_by: request.createdBy,
-          request_id: request.requestId,
-          operation: request.operation,
-          requested_at: now,
-          lease_until: leaseUntil,
+          key: arg((row) => row.key),
+          owner: arg((row) => row.owner),
+          created_by: arg((row) => row.created_by),
+          request_id: arg((row) => row.request_id),
+          operation: arg((row) => row.operation),
+          requested_at: arg((row) => row.requested_at),
+          lease_until: arg((row) => row.lease_until),
         })
         .onConflict((conflict) =>
           conflict
@@ -58,15 +68,54 @@ export class SqlCreationLedger implements CreationLedger {
             .where("owner", "is not", null)
             .doNothing(),
         )
-        .returningAll()
-        .executeTakeFirst();
-      if (inserted) return { creation: toCreation(inserted), held: true };
-      const open = await this.db
+        .returningAll(),
+    );
+    this.openByOwner = compileOnce(db, (arg) =>
+      db
         .selectFrom("identity_creations")
         .selectAll()
-        .where("owner", "=", request.owner)
-        .where("outcome", "=", "pending")
-        .executeTakeFirst();
+        .where("owner", "=", arg())
+        .where("outcome", "=", "pending"),
+    );
+    this.identityById = compileOnce(db, (arg) =>
+      db.selectFrom("identities").selectAll().where("id", "=", arg()),
+    );
+    this.activeByOwner = compileOnce(db, (arg) =>
+      db.selectFrom("identities").selectAll().where("owner", "=", arg()).where("deleted_at", "is", null),
+    );
+    this.insertIdentity = compileOnce(db, (arg) =>
+      db
+        .insertInto("identities")
+        .values({
+          id: arg((row) => row.id),
+          owner: arg((row) => row.owner),
+          created_by: arg((row) => row.created_by),
+          created_at: arg((row) => row.created_at),
+        })
+        .returningAll(),
+    );
+    this.insertEvent = compileAuditInsert(db, 1);
+    this.closeByKey = compileOnce(db, (arg) => db.deleteFrom("identity_creations").where("key", "=", arg()));
+  }
+
+  async claim(
+    request: NewCreation,
+    { now, leaseMs, resumeStale }: { now: Date; leaseMs: number; resumeStale: boolean },
+  ): Promise<CreationClaim> {
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    // A few rounds at most: each one loses only to another writer that changed the owner's creation.
+    for (let round = 0; round < 5; round += 1) {
+      const [inserted] = await this.insertCreation.execute(this.db, {
+        key: randomUUID(),
+        owner: request.owner,
+        created_by: request.createdBy,
+        request_id: request.requestId,
+        operation: request.operation,
+        requested_at: now,
+        lease_until: leaseUntil,
+      });
+      if (inserted) return { creation: toCreation(inserted), held: true };
+      const [open] = await this.openByOwner.execute(this.db, request.owner);
       if (!open) continue; // closed meanwhile
       if (date(open.lease_until) > now) return { creation: toCreation(open), held: false };
       // A known identity (stored later) is always safe to resume: nothing is asked of ACS again.
@@ -100,37 +149,35 @@ export class SqlCreationLedger implements CreationLedger {
   ): Promise<{ record: IdentityRecord; created: boolean } | { taken: IdentityRecord }> {
     try {
       return await this.db.transaction().execute(async (trx) => {
-        const stored = await trx.selectFrom("identities").selectAll().where("id", "=", id).executeTakeFirst();
+        const [stored] = await this.identityById.execute(trx, id);
         if (stored) {
           await this.close(trx, creation.key);
           return { record: toRecord(stored), created: false };
         }
-        const active = creation.owner === null ? undefined : await this.activeByOwner(trx, creation.owner);
+        const [active] = creation.owner === null ? [] : await this.activeByOwner.execute(trx, creation.owner);
         if (active) return { taken: toRecord(active) };
-        const row = await trx
-          .insertInto("identities")
-          .values({ id, owner: creation.owner, created_by: creation.createdBy, created_at: at })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await trx
-          .insertInto("audit_events")
-          .values(
-            auditRow({
-              at,
-              actor: creation.createdBy,
-              action: "identity.create",
-              identityId: id,
-              scopes: null,
-              expiresOn: null,
-              outcome: "success",
-              errorCode: null,
-              requestId: creation.requestId,
-              operation: creation.operation,
-              // Only signed-in callers may create (the core refuses anonymous ones before the ledger).
-              callerKind: "subject",
-            }),
-          )
-          .execute();
+        const [row] = await this.insertIdentity.execute(trx, {
+          id,
+          owner: creation.owner,
+          created_by: creation.createdBy,
+          created_at: at,
+        });
+        await this.insertEvent.execute(trx, [
+          auditRow({
+            at,
+            actor: creation.createdBy,
+            action: "identity.create",
+            identityId: id,
+            scopes: null,
+            expiresOn: null,
+            outcome: "success",
+            errorCode: null,
+            requestId: creation.requestId,
+            operation: creation.operation,
+            // Only signed-in callers may create (the core refuses anonymous ones before the ledger).
+            callerKind: "subject",
+          }),
+        ]);
         await this.close(trx, creation.key);
         return { record: toRecord(row), created: true };
       });
@@ -138,16 +185,13 @@ export class SqlCreationLedger implements CreationLedger {
       // Another request stored the same identity (a repeat with the same customId) or the owner's
       // identity first, between our reads and our insert: read what won.
       if (!isDuplicateKey(error) && !isOwnerConflict(error)) throw error;
-      const stored = await this.db
-        .selectFrom("identities")
-        .selectAll()
-        .where("id", "=", id)
-        .executeTakeFirst();
+      const [stored] = await this.identityById.execute(this.db, id);
       if (stored) {
         await this.close(this.db, creation.key);
         return { record: toRecord(stored), created: false };
       }
-      const active = creation.owner === null ? undefined : await this.activeByOwner(this.db, creation.owner);
+      const [active] =
+        creation.owner === null ? [] : await this.activeByOwner.execute(this.db, creation.owner);
       if (active) return { taken: toRecord(active) };
       throw error;
     }
@@ -215,15 +259,6 @@ export class SqlCreationLedger implements CreationLedger {
   }
 
   private async close(db: Kysely<Database>, key: string) {
-    await db.deleteFrom("identity_creations").where("key", "=", key).execute();
-  }
-
-  private activeByOwner(db: Kysely<Database>, owner: string) {
-    return db
-      .selectFrom("identities")
-      .selectAll()
-      .where("owner", "=", owner)
-      .where("deleted_at", "is", null)
-      .executeTakeFirst();
+    await this.closeByKey.execute(db, key);
   }
 }

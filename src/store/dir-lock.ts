@@ -6,9 +6,8 @@ const held = new Set<string>();
 
 /**
  * An exclusive claim on the embedded database folder: a `<dir>.lock` file holding our pid. PGlite does
- * not stop a second process from opening the same folder, which would corrupt it and would defeat the
- * in-process per-owner lock the embedded store relies on. A lock left by a process that is gone is
- * taken over. Returns the release function (idempotent).
+ * not stop a second process from opening the same folder, which would corrupt it. A lock left by a
+ * process that is gone is taken over. Returns the release function (idempotent).
  */
 export function lockDirectory(dir: string): () => void {
   const file = `${dir}.lock`;

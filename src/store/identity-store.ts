@@ -1,30 +1,13 @@
 import { sql, type ExpressionBuilder, type Kysely, type Selectable, type UpdateObject } from "kysely";
 import { notFound } from "../errors";
-import type { IdentityRecord, NewIdentity, Page } from "../identity/model";
+import type { IdentityRecord, Page } from "../identity/model";
 import type { IdentityStore, ListIdentitiesQuery } from "../identity/ports";
+import { compileOnce, type CompiledStatement } from "./compiled";
 import { decodeCursor, pageLimit, toPage } from "./cursor";
 import type { Database } from "./database";
-import { KeyedMutex } from "./keyed-mutex";
 
 // `last_token_issue` is derived (see `identities`); rows read without it (e.g. by the creation ledger) fall back to the column.
 type Row = Selectable<Database["identities"]> & { last_token_issue?: Date | string | null };
-
-/** `insert` was given an owner who already has an active (not deleted) identity. */
-export class OwnerTakenError extends Error {
-  constructor(readonly owner: string) {
-    super("The owner already has an active identity.");
-    this.name = "OwnerTakenError";
-  }
-}
-
-/**
- * How creation is serialized per owner, beyond the in-process lock that always applies:
- * - `"database"`: a `pg_advisory_xact_lock` on the owner, held in a transaction around `create()` and
- *   the insert, so processes sharing a PostgreSQL server agree (the default).
- * - `"process"`: the in-process lock only. Right for the embedded database, which exactly one process
- *   opens: it keeps PGlite's single connection free while `create()` waits for ACS.
- */
-export type OwnerLocking = "database" | "process";
 
 export interface ListIdentitiesOptions extends ListIdentitiesQuery {
   /** Include identities whose delete has completed (default false). */
@@ -76,53 +59,27 @@ export const isOwnerConflict = (error: unknown): boolean => {
   return code === "23505" && constraint === ONE_ACTIVE_PER_OWNER;
 };
 
-/**
- * Serializes a transaction against every other one that locks the same owner, in any process. The
- * server also ends the transaction (and its connection) if it then sits idle longer than `idleMs`, so a
- * stalled holder cannot keep the owner locked: its insert fails and the identity it made is discarded.
- */
-const lockOwner = (trx: Kysely<Database>, owner: string, idleMs: number) =>
-  sql`select set_config('idle_in_transaction_session_timeout', ${String(idleMs)}, true),
-             pg_advisory_xact_lock(hashtextextended(${owner}, 0))`.execute(trx);
-
-export interface SqlIdentityStoreOptions {
-  /** Default `"database"`. */
-  ownerLocking?: OwnerLocking;
-  /**
-   * With `"database"` locking: how long `create()` may take while the owner's transaction is open
-   * before the server ends it (default 60 s, well above the ACS client's timeout with retries).
-   */
-  createTimeoutMs?: number;
-}
-
-// One in-process lock per database handle, shared by every store built on it.
-const ownerMutexes = new WeakMap<Kysely<Database>, KeyedMutex>();
-
 /** Identity mappings in the SQL database (PGlite or PostgreSQL). */
 export class SqlIdentityStore implements IdentityStore {
-  private readonly owners: KeyedMutex;
-  private readonly ownerLocking: OwnerLocking;
-  private readonly createTimeoutMs: number;
+  // The mint's lookups, compiled once (see compiled.ts).
+  private readonly byId: CompiledStatement<Database, string, Row>;
+  private readonly activeByOwner: CompiledStatement<Database, string, Row>;
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    options: SqlIdentityStoreOptions = {},
-  ) {
-    this.ownerLocking = options.ownerLocking ?? "database";
-    this.createTimeoutMs = options.createTimeoutMs ?? 60_000;
-    let mutex = ownerMutexes.get(db);
-    if (!mutex) ownerMutexes.set(db, (mutex = new KeyedMutex()));
-    this.owners = mutex;
+  constructor(private readonly db: Kysely<Database>) {
+    this.byId = compileOnce(db, (arg) => identities(db).where("id", "=", arg()));
+    this.activeByOwner = compileOnce(db, (arg) =>
+      identities(db).where("owner", "=", arg()).where("deleted_at", "is", null),
+    );
   }
 
   async findById(id: string): Promise<IdentityRecord | undefined> {
-    const row = await identities(this.db).where("id", "=", id).executeTakeFirst();
+    const [row] = await this.byId.execute(this.db, id);
     return row && toRecord(row);
   }
 
   /** The owner's identity that is not deleted; one whose delete is only requested still counts. */
   async findActiveByOwner(owner: string): Promise<IdentityRecord | undefined> {
-    const row = await this.activeByOwner(this.db, owner);
+    const [row] = await this.activeByOwner.execute(this.db, owner);
     return row && toRecord(row);
   }
 
@@ -170,64 +127,6 @@ export class SqlIdentityStore implements IdentityStore {
     return toPage("identities", rows, limit, (row) => ({ at: date(row.created_at), id: row.id }), toRecord);
   }
 
-  /**
-   * Exactly once per owner, across concurrent calls and (with `"database"` locking) across processes
-   * sharing PostgreSQL. Calls for one owner queue on an in-process lock (so they hold no database
-   * connection while they wait), then on the owner's advisory lock; the holder re-reads, and only if
-   * the owner still has no active identity calls `create()` and inserts its result before the lock is
-   * released. An identity whose delete is requested but not done is still the active one: it is
-   * returned (`created: false`) and the caller decides.
-   *
-   * `create` must not use this database: with `"database"` locking its transaction is open meanwhile.
-   * If the insert or the commit fails after `create` succeeded, `discard(id)` is awaited (its failure is
-   * ignored: `discard` should log its own) and the error rethrown.
-   */
-  async getOrCreateForOwner(
-    owner: string,
-    create: () => Promise<NewIdentity>,
-    discard: (id: string) => Promise<void>,
-  ): Promise<{ record: IdentityRecord; created: boolean }> {
-    const existing = await this.findActiveByOwner(owner);
-    if (existing) return { record: existing, created: false };
-    return this.owners.run(owner, async () => {
-      let createdId: string | undefined;
-      try {
-        return await this.underOwnerLock(owner, async (db) => {
-          const row = await this.activeByOwner(db, owner);
-          if (row) return { record: toRecord(row), created: false };
-          const identity = await create();
-          createdId = identity.id;
-          if (identity.owner !== owner) throw new Error("create() returned an identity for another owner");
-          return { record: await this.insertRow(db, identity), created: true };
-        });
-      } catch (error) {
-        if (createdId === undefined) throw error;
-        await discard(createdId).catch(() => undefined);
-        // Only a writer that bypassed the owner lock can get here first; its identity is the one.
-        if (error instanceof OwnerTakenError) {
-          const winner = await this.findActiveByOwner(owner);
-          if (winner) return { record: winner, created: false };
-        }
-        throw error;
-      }
-    });
-  }
-
-  /**
-   * Stores a newly created identity. An owned one takes the same per-owner locks as
-   * `getOrCreateForOwner` and throws `OwnerTakenError` when the owner already has an active identity.
-   */
-  async insert(identity: NewIdentity): Promise<IdentityRecord> {
-    const owner = identity.owner;
-    if (owner === null) return this.insertRow(this.db, identity);
-    return this.owners.run(owner, () =>
-      this.underOwnerLock(owner, async (db) => {
-        if (await this.activeByOwner(db, owner)) throw new OwnerTakenError(owner);
-        return this.insertRow(db, identity);
-      }),
-    );
-  }
-
   /** Sets tokensRevokedAt to `at` (a later revoke wins; it never moves backwards). */
   async markTokensRevoked(id: string, at: Date): Promise<void> {
     await this.update(id, { tokens_revoked_at: sql<Date>`greatest(tokens_revoked_at, ${at})` });
@@ -257,40 +156,6 @@ export class SqlIdentityStore implements IdentityStore {
       .limit(limit)
       .execute();
     return rows.map(toRecord);
-  }
-
-  // ---- helpers ----
-
-  private activeByOwner(db: Kysely<Database>, owner: string) {
-    return identities(db).where("owner", "=", owner).where("deleted_at", "is", null).executeTakeFirst();
-  }
-
-  /** Runs `work` holding the owner's advisory lock in a transaction, or directly with "process" locking. */
-  private underOwnerLock<T>(owner: string, work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    if (this.ownerLocking === "process") return work(this.db);
-    return this.db.transaction().execute(async (trx) => {
-      await lockOwner(trx, owner, this.createTimeoutMs);
-      return work(trx);
-    });
-  }
-
-  private async insertRow(db: Kysely<Database>, identity: NewIdentity): Promise<IdentityRecord> {
-    try {
-      const row = await db
-        .insertInto("identities")
-        .values({
-          id: identity.id,
-          owner: identity.owner,
-          created_by: identity.createdBy,
-          created_at: identity.createdAt,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return toRecord({ ...row, last_token_issue: null }); // a new identity has had no token
-    } catch (error) {
-      if (identity.owner !== null && isOwnerConflict(error)) throw new OwnerTakenError(identity.owner);
-      throw error;
-    }
   }
 
   private async update(id: string, values: UpdateObject<Database, "identities">): Promise<IdentityRecord> {

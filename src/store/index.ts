@@ -28,18 +28,12 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/**
- * Opens the database named by the settings, migrates it, and returns the repositories on it.
- * The embedded database serializes get-or-create per owner in-process (one process owns its folder);
- * PostgreSQL does it with advisory locks, so any number of replicas may share the database.
- */
+/** Opens the database named by the settings, migrates it, and returns the repositories on it. */
 export async function openStore(settings: DatabaseSettings): Promise<Store> {
   const db = await openDatabase(settings);
   let closing: Promise<void> | undefined;
   return {
-    identities: new SqlIdentityStore(db, {
-      ownerLocking: settings.kind === "embedded" ? "process" : "database",
-    }),
+    identities: new SqlIdentityStore(db),
     audit: new SqlAuditLog(db),
     creations: new SqlCreationLedger(db),
     db,

@@ -95,12 +95,8 @@ export class MemoryStore implements IdentityStore {
     const items = [...this.rows.values()];
     return { items, cursors: items.map((item) => item.id), endCursor: null, hasNextPage: false };
   }
-  async getOrCreateForOwner(owner: string, create: () => Promise<NewIdentity>) {
-    const existing = await this.findActiveByOwner(owner);
-    if (existing) return { record: existing, created: false };
-    return { record: await this.insert(await create()), created: true };
-  }
-  async insert(identity: NewIdentity) {
+  /** Test-only: stores an identity as given (the ledger's `complete`, and tests, seed rows with it). */
+  async seed(identity: NewIdentity) {
     const record: IdentityRecord = {
       ...identity,
       lastTokenIssuedAt: null,
@@ -181,7 +177,7 @@ export class MemoryCreationLedger implements CreationLedger {
     }
     const taken = creation.owner === null ? undefined : await this.store.findActiveByOwner(creation.owner);
     if (taken) return { taken };
-    const record = await this.store.insert({
+    const record = await this.store.seed({
       id,
       owner: creation.owner,
       createdBy: creation.createdBy,

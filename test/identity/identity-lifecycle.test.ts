@@ -23,13 +23,13 @@ describe("createIdentity", () => {
   });
 
   test("an identity that cannot be stored stays in the ledger, and the reconciler stores it with its event", async () => {
-    const insert = store.insert.bind(store);
-    store.insert = async () => {
+    const seed = store.seed.bind(store);
+    store.seed = async () => {
       throw new Error("database down");
     };
     await expect(service.lifecycle.createIdentity(admin, null)).rejects.toThrow("could not be recorded");
     expect(acs.identities.size).toBe(1);
-    store.insert = insert;
+    store.seed = seed;
     const report = await service.reconciler.run();
     expect(report).toMatchObject({ recordedCreates: 1, failures: 0 });
     const [id] = acs.identities;

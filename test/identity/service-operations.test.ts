@@ -12,12 +12,12 @@ beforeEach(() => {
 
 /** A create whose identity ACS made but the database could not store: left open in the ledger. */
 async function createLeftOpen() {
-  const insert = store.insert.bind(store);
-  store.insert = async () => {
+  const seed = store.seed.bind(store);
+  store.seed = async () => {
     throw new Error("database down");
   };
   await expect(service.lifecycle.createIdentity(admin, null)).rejects.toThrow("could not be recorded");
-  store.insert = insert;
+  store.seed = seed;
 }
 
 test("pending operations and the reconciler are an operator's: others are refused and recorded", async () => {

@@ -88,7 +88,7 @@ test("an identity another replica stored between our look and our claim is used:
   store.findActiveByOwner = async (owner) => {
     const found = await look(owner);
     if (++looks === 2) {
-      await store.insert({
+      await store.seed({
         id: (await acs.createIdentity()).id,
         owner,
         createdBy: "replica-b",

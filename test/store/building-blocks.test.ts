@@ -1,39 +1,86 @@
-// The store's small parts: the per-key lock, audit ids, and page cursors.
+// The store's small parts: statements compiled once, audit ids, and page cursors.
+import {
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type CompiledQuery,
+  type DatabaseConnection,
+} from "kysely";
+import { compileOnce, type Arg } from "../../src/store/compiled";
 import { decodeCursor, encodeCursor, pageLimit } from "../../src/store/cursor";
-import { KeyedMutex } from "../../src/store/keyed-mutex";
+import type { Database } from "../../src/store/database";
 import { isUuid, uuidV7 } from "../../src/store/uuid-v7";
-import { deferred, sleep } from "../support/store-contract";
 
-describe("KeyedMutex", () => {
-  test("runs one callback at a time per key, in arrival order, and different keys in parallel", async () => {
-    const mutex = new KeyedMutex();
-    const log: string[] = [];
-    const gate = deferred();
-    const a1 = mutex.run("a", async () => {
-      log.push("a1 start");
-      await gate.promise;
-      log.push("a1 end");
+describe("compileOnce", () => {
+  // A PostgreSQL dialect whose one connection only records what it is sent.
+  const recording = () => {
+    const sent: CompiledQuery[] = [];
+    const connection: DatabaseConnection = {
+      executeQuery: async <R>(query: CompiledQuery) => {
+        sent.push(query);
+        return { rows: [] as R[] };
+      },
+      streamQuery: () => {
+        throw new Error("not used");
+      },
+    };
+    const db = new Kysely<Database>({
+      dialect: {
+        createAdapter: () => new PostgresAdapter(),
+        createIntrospector: (kysely) => new PostgresIntrospector(kysely),
+        createQueryCompiler: () => new PostgresQueryCompiler(),
+        createDriver: () => ({
+          init: async () => undefined,
+          acquireConnection: async () => connection,
+          beginTransaction: async () => undefined,
+          commitTransaction: async () => undefined,
+          rollbackTransaction: async () => undefined,
+          releaseConnection: async () => undefined,
+          destroy: async () => undefined,
+        }),
+      },
     });
-    const a2 = mutex.run("a", async () => void log.push("a2"));
-    const b = mutex.run("b", async () => void log.push("b"));
-    await b;
-    expect(log).toEqual(["a1 start", "b"]);
-    gate.resolve();
-    await Promise.all([a1, a2]);
-    expect(log).toEqual(["a1 start", "b", "a1 end", "a2"]);
-    expect(mutex.size).toBe(0); // nothing kept once idle
+    return { db, sent };
+  };
+
+  test("runs the SQL compiled once with each call's values; constants stay", async () => {
+    const { db, sent } = recording();
+    const statement = compileOnce(db, (arg: Arg<{ owner: string; at: Date }>) =>
+      db
+        .selectFrom("identities")
+        .selectAll()
+        .where(
+          "owner",
+          "=",
+          arg((args) => args.owner),
+        )
+        .where("created_by", "=", "fixed")
+        .where(
+          "created_at",
+          "<",
+          arg((args) => args.at),
+        ),
+    );
+    const at = new Date();
+    await statement.execute(db, { owner: "alice", at });
+    await statement.execute(db, { owner: "bob", at });
+    expect(sent.map((query) => query.parameters)).toEqual([
+      ["alice", "fixed", at],
+      ["bob", "fixed", at],
+    ]);
+    expect(sent[0].sql).toBe(sent[1].sql);
+    expect(sent[0].sql).toMatch(/"owner" = \$1 and "created_by" = \$2 and "created_at" < \$3/);
   });
 
-  test("a failing callback releases the key and its error reaches only its caller", async () => {
-    const mutex = new KeyedMutex();
-    const failing = mutex.run("k", async () => {
-      await sleep(5);
-      throw new Error("boom");
-    });
-    const next = mutex.run("k", async () => "ran");
-    await expect(failing).rejects.toThrow("boom");
-    await expect(next).resolves.toBe("ran");
-    expect(mutex.size).toBe(0);
+  test("refuses a statement with a slot that Kysely does not send as a parameter", () => {
+    const { db } = recording();
+    expect(() =>
+      compileOnce(db, (arg) => {
+        arg(); // made, but never put in the query
+        return db.selectFrom("identities").selectAll();
+      }),
+    ).toThrow(/not one of its parameters/);
   });
 });
 

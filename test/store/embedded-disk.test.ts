@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { openStore } from "../../src/store";
-import { newIdentity } from "../support/store-contract";
+import { newIdentity, seedIdentity } from "../support/store-contract";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 // Tests here start services (or emulators, or child processes) of their own.
@@ -22,7 +22,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 test("data written before close is there after reopening, and migrations run once", async () => {
   const first = await openStore({ kind: "embedded", dir });
-  const created = await first.identities.insert(
+  const created = await seedIdentity(
+    first,
     newIdentity("persisted-owner", new Date("2026-11-24T01:02:03.456Z")),
   );
   const recorded = await first.audit.record({

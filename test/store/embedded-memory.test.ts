@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { openStore, type Store } from "../../src/store";
 import { EMBEDDED_SHARED_BUFFERS, IN_MEMORY } from "../../src/store/connect";
-import { newIdentity } from "../support/store-contract";
+import { newIdentity, seedIdentity } from "../support/store-contract";
 
 // PostgreSQL's own default, which PGlite would otherwise use.
 const POSTGRES_DEFAULT = "128MB";
@@ -25,7 +25,7 @@ test("a new folder is created (out of process), opened, and reopened with the sm
       expect(existsSync(path.join(dir, "PG_VERSION"))).toBe(true);
       expect(await sharedBuffers(first)).toBe(EMBEDDED_SHARED_BUFFERS);
       expect(EMBEDDED_SHARED_BUFFERS).not.toBe(POSTGRES_DEFAULT);
-      await first.identities.insert(newIdentity("memory-owner"));
+      await seedIdentity(first, newIdentity("memory-owner"));
     } finally {
       await first.close();
     }

@@ -3,8 +3,7 @@
 import { sql } from "kysely";
 import { openStore, type Store } from "../../src/store";
 import { IN_MEMORY } from "../../src/store/connect";
-import { SqlIdentityStore } from "../../src/store/identity-store";
-import { deferred, newIdentity, ownerName, sleep, storeContract, within } from "../support/store-contract";
+import { newIdentity, ownerName, sleep, storeContract } from "../support/store-contract";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let store: Store;
@@ -45,50 +44,6 @@ describe("embedded database (PGlite in memory)", () => {
       await expect(failing).rejects.toThrow("boom");
       expect(await after).toBeUndefined();
       await store.ping();
-    });
-
-    test("get-or-create holds no connection while create() waits for ACS", async () => {
-      const owner = ownerName("no-hold");
-      const acs = deferred<void>();
-      const pending = store.identities.getOrCreateForOwner(
-        owner,
-        async () => {
-          await acs.promise;
-          return newIdentity(owner);
-        },
-        async () => undefined,
-      );
-      try {
-        await sleep(10);
-        // Would wait for the ACS call if create() ran inside a transaction on the one connection.
-        await within(1000, store.ping());
-        expect(await store.identities.findActiveByOwner(owner)).toBeUndefined();
-      } finally {
-        acs.resolve();
-      }
-      expect((await pending).created).toBe(true);
-    });
-
-    test("advisory-lock get-or-create (the PostgreSQL mode) also works on PGlite's one connection", async () => {
-      const locking = new SqlIdentityStore(store.db, { ownerLocking: "database" });
-      const owner = ownerName("advisory");
-      let creates = 0;
-      const results = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          locking.getOrCreateForOwner(
-            owner,
-            async () => {
-              creates++;
-              await sleep(10);
-              return newIdentity(owner);
-            },
-            async () => undefined,
-          ),
-        ),
-      );
-      expect(creates).toBe(1);
-      expect(new Set(results.map((r) => r.record.id)).size).toBe(1);
-      await expect(locking.insert(newIdentity(owner))).rejects.toMatchObject({ name: "OwnerTakenError" });
     });
   });
 });

@@ -28,7 +28,7 @@ test("a database from the first release is migrated with its identities and audi
 
     await migrate(db);
 
-    const identities = new SqlIdentityStore(db, { ownerLocking: "process" });
+    const identities = new SqlIdentityStore(db);
     expect(await identities.findActiveByOwner("old-owner")).toEqual({
       id: "8:acs:r_old-1",
       owner: "old-owner",

@@ -5,6 +5,7 @@ import { migrations } from "../../src/store/migrations";
 import { randomBytes } from "node:crypto";
 import {
   sql,
+  type Kysely,
   type KyselyPlugin,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
@@ -13,9 +14,11 @@ import type { AuditEvent, IdentityRecord, NewAuditEvent, NewIdentity } from "../
 import type { Store } from "../../src/store";
 import { SqlAuditLog } from "../../src/store/audit-log";
 import { migrate } from "../../src/store/connect";
+import type { Database } from "../../src/store/database";
 import {
-  OwnerTakenError,
+  isOwnerConflict,
   SqlIdentityStore,
+  toRecord,
   type ListIdentitiesOptions,
 } from "../../src/store/identity-store";
 
@@ -36,36 +39,37 @@ export const newIdentity = (owner: string | null, createdAt = new Date()): NewId
   createdAt,
 });
 
+/**
+ * Test-only: stores an identity row as given, straight into the table. The service creates identities
+ * through the creation ledger only (see the "creation ledger" tests).
+ */
+export async function seedIdentity(store: { db: Kysely<Database> }, identity: NewIdentity) {
+  const row = await store.db
+    .insertInto("identities")
+    .values({
+      id: identity.id,
+      owner: identity.owner,
+      created_by: identity.createdBy,
+      created_at: identity.createdAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toRecord(row);
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `promise`, or a rejection if it takes longer than `ms`. */
-export async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A promise with its resolve exposed. */
-export function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-/** Counts the queries sent through a Kysely instance built `withPlugin(counter)`. */
+/**
+ * Counts the queries run through a Kysely instance built `withPlugin(counter)`: each one's result, since
+ * a statement compiled once (src/store/compiled.ts) is transformed only when it is compiled.
+ */
 export class QueryCounter implements KyselyPlugin {
   count = 0;
   transformQuery(args: PluginTransformQueryArgs) {
-    this.count++;
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs) {
+    this.count++;
     return args.result;
   }
 }
@@ -116,12 +120,14 @@ const count = async (store: Store, table: "identities" | "audit_events", where =
   );
 
 export function storeContract(getStore: () => Store): void {
+  const seed = (identity: NewIdentity) => seedIdentity(getStore(), identity);
+
   describe("identities", () => {
-    test("insert stores an identity and findById returns it, with millisecond timestamps", async () => {
+    test("a stored identity is found by id and by owner, with millisecond timestamps", async () => {
       const { identities } = getStore();
       const owner = ownerName("crud");
       const createdAt = new Date("2026-11-24T10:11:12.345Z");
-      const created = await identities.insert({ ...newIdentity(owner, createdAt), createdBy: "admin-1" });
+      const created = await seed({ ...newIdentity(owner, createdAt), createdBy: "admin-1" });
       expect(created).toEqual({
         id: created.id,
         owner,
@@ -135,7 +141,7 @@ export function storeContract(getStore: () => Store): void {
       expect(created.createdAt).toBeInstanceOf(Date);
       expect(await identities.findById(created.id)).toEqual(created);
       expect(await identities.findActiveByOwner(owner)).toEqual(created);
-      const unowned = await identities.insert(newIdentity(null));
+      const unowned = await seed(newIdentity(null));
       expect((await identities.findById(unowned.id))?.owner).toBeNull();
     });
 
@@ -145,62 +151,50 @@ export function storeContract(getStore: () => Store): void {
       expect(await identities.findActiveByOwner(ownerName("nobody"))).toBeUndefined();
     });
 
-    test("insert refuses a second active identity for an owner; unowned ones are unlimited", async () => {
+    test("the unique index refuses a second active identity (an owner conflict); unowned ones are unlimited", async () => {
       const { identities } = getStore();
       const owner = ownerName("single");
-      const first = await identities.insert(newIdentity(owner));
-      const refused = identities.insert(newIdentity(owner));
-      await expect(refused).rejects.toBeInstanceOf(OwnerTakenError);
-      await expect(refused).rejects.toMatchObject({ owner });
-      await identities.insert(newIdentity(null));
-      await identities.insert(newIdentity(null));
+      const first = await seed(newIdentity(owner));
+      const refused = await seed(newIdentity(owner)).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: "23505" });
+      expect(isOwnerConflict(refused)).toBe(true);
+      await seed(newIdentity(null));
+      await seed(newIdentity(null));
       expect((await identities.findActiveByOwner(owner))?.id).toBe(first.id);
       expect((await identities.list({ first: 10, owner, includeDeleted: true })).items).toHaveLength(1);
     });
 
-    test("the unique index alone refuses a second active identity (the backstop)", async () => {
-      const store = getStore();
-      const owner = ownerName("backstop");
-      await store.identities.insert(newIdentity(owner));
-      const second = newIdentity(owner);
-      await expect(
-        store.db
-          .insertInto("identities")
-          .values({ id: second.id, owner, created_by: "x", created_at: new Date() })
-          .execute(),
-      ).rejects.toMatchObject({ code: "23505" });
-    });
-
-    test("insert refuses a duplicate id, and not as OwnerTakenError", async () => {
-      const { identities } = getStore();
-      const first = await identities.insert(newIdentity(null));
-      const again = identities.insert({ ...newIdentity(ownerName("dup")), id: first.id });
-      await expect(again).rejects.toMatchObject({ code: "23505" });
-      await expect(again).rejects.not.toBeInstanceOf(OwnerTakenError);
+    test("a duplicate id is refused, and not as an owner conflict", async () => {
+      const first = await seed(newIdentity(null));
+      const again = await seed({ ...newIdentity(ownerName("dup")), id: first.id }).catch(
+        (error: unknown) => error,
+      );
+      expect(again).toMatchObject({ code: "23505" });
+      expect(isOwnerConflict(again)).toBe(false);
     });
 
     test("an identity whose delete is requested stays active; once deleted the owner is free", async () => {
       const { identities } = getStore();
       const owner = ownerName("deleting");
-      const first = await identities.insert(newIdentity(owner));
+      const first = await seed(newIdentity(owner));
       const requestedAt = new Date("2026-11-24T11:00:00.001Z");
       const requested = await identities.markDeletionRequested(first.id, requestedAt);
       expect(requested).toEqual({ ...first, deletionRequestedAt: requestedAt });
       expect(await identities.findActiveByOwner(owner)).toEqual(requested);
-      await expect(identities.insert(newIdentity(owner))).rejects.toBeInstanceOf(OwnerTakenError);
+      expect(isOwnerConflict(await seed(newIdentity(owner)).catch((error: unknown) => error))).toBe(true);
 
       const deletedAt = new Date("2026-11-24T11:00:01.002Z");
       const deleted = await identities.markDeleted(first.id, deletedAt);
       expect(deleted).toEqual({ ...requested, deletedAt });
       expect(await identities.findActiveByOwner(owner)).toBeUndefined();
       expect(await identities.findById(first.id)).toEqual(deleted); // history stays
-      const next = await identities.insert(newIdentity(owner));
+      const next = await seed(newIdentity(owner));
       expect(await identities.findActiveByOwner(owner)).toEqual(next);
     });
 
     test("markTokensRevoked sets its time, which never moves backwards", async () => {
       const { identities } = getStore();
-      const { id } = await identities.insert(newIdentity(ownerName("marks")));
+      const { id } = await seed(newIdentity(ownerName("marks")));
       const t1 = new Date("2026-11-24T12:00:00.123Z");
       const t0 = new Date("2026-11-24T11:59:59.999Z");
       const t2 = new Date("2026-11-24T12:00:00.124Z");
@@ -221,7 +215,7 @@ export function storeContract(getStore: () => Store): void {
       const store = getStore();
       const { identities, audit } = store;
       const owner = ownerName("issued");
-      const { id } = await identities.insert(newIdentity(owner));
+      const { id } = await seed(newIdentity(owner));
       const event = (at: string, action: "token.issue" | "token.revoke", outcome: "success" | "failed") =>
         audit.record({
           at: new Date(at),
@@ -255,7 +249,7 @@ export function storeContract(getStore: () => Store): void {
 
     test("markDeletionRequested keeps the first time; markDeleted is idempotent and implies requested", async () => {
       const { identities } = getStore();
-      const a = await identities.insert(newIdentity(ownerName("del-a")));
+      const a = await seed(newIdentity(ownerName("del-a")));
       const first = new Date("2026-11-24T13:00:00.000Z");
       expect((await identities.markDeletionRequested(a.id, first)).deletionRequestedAt).toEqual(first);
       expect((await identities.markDeletionRequested(a.id, new Date())).deletionRequestedAt).toEqual(first);
@@ -270,7 +264,7 @@ export function storeContract(getStore: () => Store): void {
       });
       expect((await identities.markDeletionRequested(a.id, new Date())).deletedAt).toEqual(done);
 
-      const b = await identities.insert(newIdentity(null));
+      const b = await seed(newIdentity(null));
       expect(await identities.markDeleted(b.id, done)).toMatchObject({
         deletionRequestedAt: done,
         deletedAt: done,
@@ -293,7 +287,7 @@ export function storeContract(getStore: () => Store): void {
       const store = getStore();
       const owners = Array.from({ length: 30 }, () => ownerName("batch"));
       const records = [];
-      for (const owner of owners) records.push(await store.identities.insert(newIdentity(owner)));
+      for (const owner of owners) records.push(await seed(newIdentity(owner)));
       const gone = records[0];
       await store.identities.markDeleted(gone.id, new Date());
       const pending = records[1];
@@ -323,12 +317,11 @@ export function storeContract(getStore: () => Store): void {
 
     test("list pages by (createdAt, id) with no gaps or repeats, across equal timestamps", async () => {
       const store = getStore();
-      const { identities } = store;
       const tie = new Date("2026-01-02T03:04:05.678Z");
       const mine: IdentityRecord[] = [];
-      for (let i = 0; i < 5; i++) mine.push(await identities.insert(newIdentity(ownerName("tie"), tie)));
+      for (let i = 0; i < 5; i++) mine.push(await seed(newIdentity(ownerName("tie"), tie)));
       for (let i = 0; i < 4; i++) {
-        mine.push(await identities.insert(newIdentity(ownerName("seq"), new Date(tie.getTime() + 1 + i))));
+        mine.push(await seed(newIdentity(ownerName("seq"), new Date(tie.getTime() + 1 + i))));
       }
       for (const first of [1, 2, 3, 7]) {
         const all = await allIdentityPages(store, { first });
@@ -346,9 +339,9 @@ export function storeContract(getStore: () => Store): void {
       const store = getStore();
       const { identities } = store;
       const owner = ownerName("history");
-      const old = await identities.insert(newIdentity(owner, new Date("2026-01-01T00:00:00.000Z")));
+      const old = await seed(newIdentity(owner, new Date("2026-01-01T00:00:00.000Z")));
       await identities.markDeleted(old.id, new Date());
-      const current = await identities.insert(newIdentity(owner, new Date("2026-01-02T00:00:00.000Z")));
+      const current = await seed(newIdentity(owner, new Date("2026-01-02T00:00:00.000Z")));
 
       const active = await identities.list({ first: 10, owner });
       expect(active.items.map((r) => r.id)).toEqual([current.id]);
@@ -365,7 +358,7 @@ export function storeContract(getStore: () => Store): void {
       const everything = await allIdentityPages(store, { first: 50, includeDeleted: true });
       expect(everything.length).toBe(await count(store, "identities"));
 
-      for (let i = 0; i < 105; i++) await identities.insert(newIdentity(null));
+      for (let i = 0; i < 105; i++) await seed(newIdentity(null));
       expect((await identities.list({ first: 0 })).items).toHaveLength(1);
       expect((await identities.list({ first: -5 })).items).toHaveLength(1);
       expect((await identities.list({ first: 1000 })).items).toHaveLength(100);
@@ -385,187 +378,71 @@ export function storeContract(getStore: () => Store): void {
     });
   });
 
-  describe("getOrCreateForOwner", () => {
-    const noDiscard = async () => {
-      throw new Error("discard must not be called");
-    };
-
-    test("creates once, then returns the same identity without calling create", async () => {
-      const { identities } = getStore();
-      const owner = ownerName("goc");
-      const made = newIdentity(owner);
-      const first = await identities.getOrCreateForOwner(owner, async () => made, noDiscard);
-      expect(first).toEqual({ created: true, record: expect.objectContaining({ id: made.id, owner }) });
-      const create = jest.fn(async () => newIdentity(owner));
-      const second = await identities.getOrCreateForOwner(owner, create, noDiscard);
-      expect(second).toEqual({ created: false, record: first.record });
-      expect(create).not.toHaveBeenCalled();
+  // The SQL side of creating an identity; the provisioner's use of it is tested in test/identity, and
+  // concurrent first mints end to end in test/api/concurrency.test.ts.
+  describe("creation ledger", () => {
+    const lease = { leaseMs: 60_000, resumeStale: true };
+    const request = (owner: string) => ({
+      owner,
+      createdBy: "tester",
+      requestId: "req-ledger",
+      operation: null,
     });
 
-    test("50 concurrent calls for one owner call create once and all get the same identity", async () => {
-      const { identities } = getStore();
-      const owner = ownerName("concurrent");
-      let creates = 0;
-      const results = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          identities.getOrCreateForOwner(
-            owner,
-            async () => {
-              creates++;
-              await sleep(20); // an ACS round trip
-              return newIdentity(owner);
-            },
-            noDiscard,
-          ),
+    test("one open creation per owner: concurrent claims hold it once; other owners claim at once", async () => {
+      const { creations } = getStore();
+      const owner = ownerName("claim");
+      const now = new Date();
+      const claims = await Promise.all(
+        Array.from({ length: 20 }, () => creations.claim(request(owner), { now, ...lease })),
+      );
+      expect(claims.filter((claim) => claim.held)).toHaveLength(1);
+      expect(new Set(claims.map((claim) => claim.creation.key)).size).toBe(1);
+      const others = await Promise.all(
+        [ownerName("claim-a"), ownerName("claim-b")].map((other) =>
+          creations.claim(request(other), { now, ...lease }),
         ),
       );
-      expect(creates).toBe(1);
-      expect(new Set(results.map((r) => r.record.id)).size).toBe(1);
-      expect(results.filter((r) => r.created)).toHaveLength(1);
-      expect((await identities.list({ first: 10, owner, includeDeleted: true })).items).toHaveLength(1);
+      expect(others.map((claim) => claim.held)).toEqual([true, true]);
+      // An abandoned creation frees the owner at once.
+      await creations.abandon(claims[0].creation.key);
+      const again = await creations.claim(request(owner), { now, ...lease });
+      expect(again.held).toBe(true);
+      expect(again.creation.key).not.toBe(claims[0].creation.key);
     });
 
-    test("calls for different owners do not wait for each other", async () => {
-      const { identities } = getStore();
-      let running = 0;
-      let most = 0;
-      await Promise.all(
-        Array.from({ length: 4 }, () => ownerName("parallel")).map((owner) =>
-          identities.getOrCreateForOwner(
-            owner,
-            async () => {
-              most = Math.max(most, ++running);
-              await sleep(50);
-              running--;
-              return newIdentity(owner);
-            },
-            noDiscard,
-          ),
-        ),
-      );
-      expect(most).toBeGreaterThan(1);
-    });
-
-    test("returns an identity whose delete is requested without creating; after the delete, creates anew", async () => {
-      const { identities } = getStore();
-      const owner = ownerName("pending");
-      const { record } = await identities.getOrCreateForOwner(
-        owner,
-        async () => newIdentity(owner),
-        noDiscard,
-      );
-      const requested = await identities.markDeletionRequested(record.id, new Date());
-      const create = jest.fn(async () => newIdentity(owner));
-      expect(await identities.getOrCreateForOwner(owner, create, noDiscard)).toEqual({
-        record: requested,
-        created: false,
-      });
-      expect(create).not.toHaveBeenCalled();
-      await identities.markDeleted(record.id, new Date());
-      const again = await identities.getOrCreateForOwner(owner, create, noDiscard);
-      expect(again.created).toBe(true);
-      expect(again.record.id).not.toBe(record.id);
-      expect(create).toHaveBeenCalledTimes(1);
-    });
-
-    test("a failing create stores nothing and discards nothing", async () => {
-      const { identities } = getStore();
-      const owner = ownerName("acs-down");
-      const discard = jest.fn(async () => undefined);
-      await expect(
-        identities.getOrCreateForOwner(owner, async () => Promise.reject(new Error("ACS down")), discard),
-      ).rejects.toThrow("ACS down");
-      expect(discard).not.toHaveBeenCalled();
-      expect(await identities.findActiveByOwner(owner)).toBeUndefined();
-      // and the owner is not left locked
-      const later = await identities.getOrCreateForOwner(owner, async () => newIdentity(owner), noDiscard);
-      expect(later.created).toBe(true);
-    });
-
-    test("an insert that fails after create discards the new identity and rethrows", async () => {
-      const { identities } = getStore();
-      const taken = await identities.insert(newIdentity(null));
-      const owner = ownerName("clash");
-      const discarded: string[] = [];
-      // create() "makes" an id that is already stored: the insert fails after ACS created it
-      await expect(
-        identities.getOrCreateForOwner(
-          owner,
-          async () => ({ ...newIdentity(owner), id: taken.id }),
-          async (id) => {
-            discarded.push(id);
-          },
-        ),
-      ).rejects.toMatchObject({ code: "23505" });
-      expect(discarded).toEqual([taken.id]);
-      expect(await identities.findActiveByOwner(owner)).toBeUndefined();
-
-      // a discard that fails itself does not hide the original error
-      await expect(
-        identities.getOrCreateForOwner(
-          owner,
-          async () => ({ ...newIdentity(owner), id: taken.id }),
-          async () => Promise.reject(new Error("ACS delete failed")),
-        ),
-      ).rejects.toMatchObject({ code: "23505" });
-
-      // an identity made for another owner is refused and discarded
-      const discard = jest.fn(async () => undefined);
-      const stray = newIdentity(ownerName("someone-else"));
-      await expect(identities.getOrCreateForOwner(owner, async () => stray, discard)).rejects.toThrow(
-        /another owner/,
-      );
-      expect(discard).toHaveBeenCalledWith(stray.id);
-      expect(await identities.findById(stray.id)).toBeUndefined();
-    });
-
-    test("if a writer that bypassed the lock stored the owner's identity first, that one is returned", async () => {
+    test("complete stores the identity and its identity.create event and closes the creation; a repeat finds it", async () => {
       const store = getStore();
-      const owner = ownerName("bypass");
-      const sneaky = newIdentity(owner);
-      const mine = newIdentity(owner);
-      const discard = jest.fn(async () => undefined);
-      const result = await store.identities.getOrCreateForOwner(
-        owner,
-        async () => {
-          // e.g. an older build without the lock, writing outside any transaction of ours
-          await store.db
-            .insertInto("identities")
-            .values({ id: sneaky.id, owner, created_by: "old", created_at: new Date() })
-            .execute();
-          return mine;
-        },
-        discard,
-      );
-      expect(result).toEqual({ created: false, record: expect.objectContaining({ id: sneaky.id }) });
-      expect(discard).toHaveBeenCalledWith(mine.id);
-      expect(await store.identities.findById(mine.id)).toBeUndefined();
+      const owner = ownerName("complete");
+      const { creation } = await store.creations.claim(request(owner), { now: new Date(), ...lease });
+      const id = acsId();
+      const at = new Date("2026-11-24T10:00:00.123Z");
+      const done = await store.creations.complete(creation, id, at);
+      expect(done).toEqual({ created: true, record: expect.objectContaining({ id, owner, createdAt: at }) });
+      expect(await store.identities.findActiveByOwner(owner)).toMatchObject({ id, createdBy: "tester" });
+      const events = (await store.audit.list({ first: 10, identityId: id })).items;
+      expect(events).toMatchObject([{ action: "identity.create", actor: "tester", requestId: "req-ledger" }]);
+      expect((await store.creations.list(1_000)).map((open) => open.key)).not.toContain(creation.key);
+      // The same identity again (a repeated create answered with it): nothing new is stored.
+      expect(await store.creations.complete(creation, id, new Date())).toEqual({
+        created: false,
+        record: expect.objectContaining({ id }),
+      });
+      expect(await store.audit.list({ first: 10, identityId: id })).toMatchObject({ items: events });
     });
 
-    test("concurrent insert and get-or-create for one owner agree on one identity", async () => {
-      const { identities } = getStore();
-      for (let round = 0; round < 5; round++) {
-        const owner = ownerName("race");
-        const direct = newIdentity(owner);
-        const discard = jest.fn(async () => undefined);
-        const [inserted, got] = await Promise.allSettled([
-          identities.insert(direct),
-          identities.getOrCreateForOwner(
-            owner,
-            async () => {
-              await sleep(5);
-              return newIdentity(owner);
-            },
-            discard,
-          ),
-        ]);
-        expect(got.status).toBe("fulfilled");
-        const record = (got as PromiseFulfilledResult<{ record: IdentityRecord }>).value.record;
-        if (inserted.status === "fulfilled") expect(record.id).toBe(direct.id);
-        else expect(inserted.reason).toBeInstanceOf(OwnerTakenError);
-        expect((await identities.list({ first: 10, owner })).items.map((r) => r.id)).toEqual([record.id]);
-        expect(discard).not.toHaveBeenCalled();
-      }
+    test("an owner who got another identity meanwhile (even one being deleted) is taken: nothing is stored", async () => {
+      const store = getStore();
+      const owner = ownerName("taken");
+      const { creation } = await store.creations.claim(request(owner), { now: new Date(), ...lease });
+      const other = await seed(newIdentity(owner)); // another writer, after our claim
+      const requested = await store.identities.markDeletionRequested(other.id, new Date());
+      const mine = acsId();
+      expect(await store.creations.complete(creation, mine, new Date())).toEqual({ taken: requested });
+      expect(await store.identities.findById(mine)).toBeUndefined();
+      // Once that delete is done, the owner's next creation is stored.
+      await store.identities.markDeleted(other.id, new Date());
+      expect(await store.creations.complete(creation, mine, new Date())).toMatchObject({ created: true });
     });
   });
 
@@ -592,6 +469,18 @@ export function storeContract(getStore: () => Store): void {
       ]);
       expect(mixed.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
       expect(await count(store, "audit_events", sql`actor = ${actor}`)).toBe(23);
+    });
+
+    test("a batch larger than the inserts kept compiled is written in one statement too", async () => {
+      const store = getStore();
+      const counter = new QueryCounter();
+      const audit = new SqlAuditLog(store.db.withPlugin(counter));
+      const actor = ownerName("large-batch");
+      const events = Array.from({ length: 101 }, (_, i) => event({ actor, requestId: `l-${i}` }));
+      const stored = await Promise.all(events.map((e) => audit.record(e)));
+      expect(stored.map((e) => e.requestId)).toEqual(events.map((e) => e.requestId));
+      expect(counter.count).toBe(2); // the first alone, then 100 at once
+      expect(await count(store, "audit_events", sql`actor = ${actor}`)).toBe(101);
     });
 
     test("record returns the event as stored, with an id and a time, and list returns the same", async () => {
@@ -703,7 +592,7 @@ export function storeContract(getStore: () => Store): void {
 
     test("list refuses a cursor it did not make", async () => {
       const store = getStore();
-      await store.identities.insert(newIdentity(null));
+      await seed(newIdentity(null));
       const identityCursor = (await store.identities.list({ first: 1 })).endCursor!;
       const notUuid = Buffer.from(JSON.stringify(["a1", 0, "not-a-uuid"])).toString("base64url");
       for (const after of [identityCursor, notUuid, "e30"]) {
