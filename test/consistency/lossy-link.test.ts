@@ -2,13 +2,12 @@
 // New users mint, and each client retries a failed mint once, as a tokenRefresher would. ACS has no
 // API to list identities, so an identity it made that the service did not record would be lost for
 // good: after the run (and the reconciler) there must be none.
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { rmSync } from "node:fs";
 import { startEmulator, type RunningEmulator } from "../../src/emulator";
 import { consistencyOf } from "../support/acs-ledger";
 import { startLossyProxy, type LossyProxy } from "../support/lossy-proxy";
 import { describeWithPostgres } from "../support/postgres";
+import { scratchDir } from "../support/scratch";
 import { startTestService, type TestService } from "../support/service";
 
 const USERS = 40;
@@ -26,10 +25,10 @@ const LIMITS = {
 const PENDING = `{ pendingIdentityOperations { creations { outcome } } }`;
 
 async function lossyRun(
-  database: { kind: "embedded"; dir: string } | { kind: "postgres"; url: string },
+  database: { kind: "embedded" } | { kind: "postgres"; url: string },
   { customId = true } = {},
 ) {
-  const emulatorDir = mkdtempSync(path.join(os.tmpdir(), "lossy-acs-"));
+  const emulatorDir = scratchDir("lossy-acs-");
   let emulator: RunningEmulator | undefined;
   let proxy: LossyProxy | undefined;
   let service: TestService | undefined;
@@ -43,7 +42,8 @@ async function lossyRun(
         // The emulator speaks customId, as the preview API does; off, creates are never repeated.
         ACS_CUSTOM_ID: String(customId),
       },
-      { database: database.kind === "postgres" ? { ...database, poolSize: 10 } : database },
+      // Embedded: the test service's own copy of the run's migrated database.
+      { database: database.kind === "postgres" ? { ...database, poolSize: 10 } : undefined },
     );
     const outcomes = { requests: 0, ok: 0, okAfterRetry: 0, failed: 0, codes: {} as Record<string, number> };
     const queue = Array.from({ length: USERS }, (_, i) => `lossy-user-${i}`);
@@ -110,11 +110,11 @@ function expectNoOrphans(run: Awaited<ReturnType<typeof lossyRun>>) {
 }
 
 test("a lossy link leaves no identity in ACS without a row (embedded database)", async () => {
-  expectNoOrphans(await lossyRun({ kind: "embedded", dir: "memory://" }));
+  expectNoOrphans(await lossyRun({ kind: "embedded" }));
 }, 180_000);
 
 test("without customId, no create is repeated and every identity left in ACS is listed as unknown", async () => {
-  const run = await lossyRun({ kind: "embedded", dir: "memory://" }, { customId: false });
+  const run = await lossyRun({ kind: "embedded" }, { customId: false });
   expect(run.lostAnswers).toBeGreaterThan(0);
   // The proxy loses only answers: each create whose answer was lost made exactly one identity.
   expect(run.after.orphans).toBeGreaterThan(0);

@@ -3,13 +3,14 @@
 // deletes are in flight. After a restart and the reconciler: no identity in ACS without a row, no
 // delete left pending, and every row has its identity.create audit event.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { loadOrCreateDevIssuer } from "../../src/auth";
 import { startEmulator, type RunningEmulator } from "../../src/emulator";
 import { openStore, type DatabaseSettings } from "../../src/store";
 import { consistencyOf } from "../support/acs-ledger";
+import { seedEmbeddedDatabase } from "../support/database-template";
+import { scratchDir } from "../support/scratch";
 import { builtFile } from "../support/build";
 import { stopGracefully, waitForLine } from "../support/child-process";
 import { describeWithPostgres } from "../support/postgres";
@@ -28,10 +29,12 @@ interface Service {
 }
 
 async function killRun(database: DatabaseSettings) {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "sigkill-service-"));
-  const emulatorDir = mkdtempSync(path.join(os.tmpdir(), "sigkill-acs-"));
+  const dataDir = scratchDir("sigkill-service-");
+  const emulatorDir = scratchDir("sigkill-acs-");
   const emulator: RunningEmulator = await startEmulator({ dataDir: emulatorDir });
   const issuer = await loadOrCreateDevIssuer(dataDir);
+  // The data folder's database is the run's migrated template: a first start's initdb is tested elsewhere.
+  if (database.kind === "embedded") await seedEmbeddedDatabase(path.join(dataDir, "db"));
   const children: ChildProcess[] = [];
   const env = {
     PATH: process.env.PATH,

@@ -44,12 +44,21 @@ async function ensureTemplate(final: string): Promise<void> {
  */
 export async function embeddedDatabaseFor(dataDir: string): Promise<string | undefined> {
   const dir = path.join(dataDir, "embedded-db");
-  if (existsSync(dir)) return dir;
+  return (await seedEmbeddedDatabase(dir)) ? dir : undefined;
+}
+
+/**
+ * Makes `dir` (if it does not exist yet) a copy of the run's template, for a service started as its
+ * own process (`DATA_DIR/db`) that should not spend a first start's initdb. False outside a jest run
+ * with the secret sweep's global setup: the service then creates its database itself.
+ */
+export async function seedEmbeddedDatabase(dir: string): Promise<boolean> {
+  if (existsSync(dir)) return true;
   const template = templateDir();
-  if (!template) return undefined;
+  if (!template) return false;
   await ensureTemplate(template);
   cpSync(path.join(template, "db"), dir, { recursive: true });
-  return dir;
+  return true;
 }
 
 /** Global teardown: removes this run's template. */
