@@ -1,18 +1,29 @@
-// The store on the embedded database (PGlite in memory): the shared contract, and how one PGlite
-// connection is shared by concurrent callers.
+// The store on the embedded database (PGlite, a folder): the shared contract, and how one PGlite
+// connection is shared by concurrent callers. The folder is a copy of the run's migrated database
+// (its initdb and migrations are tested in embedded-memory, embedded-disk and upgrade).
 import { sql } from "kysely";
 import { openStore, type Store } from "../../src/store";
+import { rmSync } from "node:fs";
+import path from "node:path";
 import { IN_MEMORY } from "../../src/store/connect";
+import { seedEmbeddedDatabase } from "../support/database-template";
+import { scratchDir } from "../support/scratch";
 import { newIdentity, ownerName, sleep, storeContract } from "../support/store-contract";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
 let store: Store;
+let folder: string;
 beforeAll(async () => {
-  store = await openStore({ kind: "embedded", dir: IN_MEMORY });
+  folder = scratchDir("store-embedded-");
+  const dir = path.join(folder, "db");
+  store = await openStore({ kind: "embedded", dir: (await seedEmbeddedDatabase(dir)) ? dir : IN_MEMORY });
 }, SERVICE_START_TIMEOUT_MS);
-afterAll(() => store?.close());
+afterAll(async () => {
+  await store?.close();
+  rmSync(folder, { recursive: true, force: true });
+});
 
-describe("embedded database (PGlite in memory)", () => {
+describe("embedded database (PGlite)", () => {
   storeContract(() => store);
 
   describe("one connection, many callers", () => {
