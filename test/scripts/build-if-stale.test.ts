@@ -26,7 +26,16 @@ beforeAll(() => {
   writeFileSync(
     path.join(root, "tsconfig.json"),
     JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "node20", strict: true, outDir: "dist", rootDir: "." },
+      // No type packages and no DOM: tsc then checks only main.ts (0.5 s instead of 7 s per build).
+      compilerOptions: {
+        target: "ES2022",
+        lib: ["ES2022"],
+        types: [],
+        module: "node20",
+        strict: true,
+        outDir: "dist",
+        rootDir: ".",
+      },
       include: ["src"],
     }),
   );
