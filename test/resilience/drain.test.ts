@@ -190,8 +190,12 @@ describeWithPostgres("SIGTERM under load with a slow ACS", (database) => {
     expect(run2.exitCode).toBe(3);
     const cutOff = logged(run2.logLines, "drain limit reached: request cut off");
     expect(cutOff.length).toBeGreaterThan(0);
-    // Every client whose request was cut off saw its connection break; no other request broke.
-    expect(run2.reset).toHaveLength(cutOff.length);
+    // Every client whose request was cut off saw its connection break. On a busy machine a request
+    // still unread in its socket when the connections close breaks too (seen: 8 resets for 6 cut-offs):
+    // it never started, so no reset request may have stored an identity.
+    expect(run2.reset.length).toBeGreaterThanOrEqual(cutOff.length);
+    const stored = await ownersInDatabase("cut");
+    expect(stored.filter((owner) => run2.reset.includes(owner))).toEqual([]);
     expect(cutOff.every((line) => JSON.parse(line).path === "/graphql")).toBe(true);
   }, 180_000);
 });
