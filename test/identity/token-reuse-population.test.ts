@@ -77,10 +77,22 @@ async function simulate(reuse: boolean): Promise<Outcome> {
       events.push({ at: firstSeen + next() * 20 * MINUTE, device: devices.length - 1, generation: "reload" });
     }
   }
+  // Kept latest first, so pop() takes the earliest; new events go in at their place (binary search),
+  // not by sorting the whole queue on every step.
+  events.sort((a, b) => b.at - a.at);
+  const schedule = (event: (typeof events)[number]) => {
+    let low = 0;
+    let high = events.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (events[middle].at > event.at) low = middle + 1;
+      else high = middle;
+    }
+    events.splice(low, 0, event);
+  };
   let requests = 0;
   let unfit = 0;
   while (events.length) {
-    events.sort((a, b) => b.at - a.at); // latest first: pop() takes the earliest
     const event = events.pop()!;
     if (event.at >= end) break;
     const device = devices[event.device];
@@ -95,13 +107,13 @@ async function simulate(reuse: boolean): Promise<Outcome> {
     const remaining = minted.expiresOn.getTime() - clock;
     if (remaining < SETTINGS.minRemainingMs || remaining > LIFETIME_MINUTES * MINUTE) unfit += 1;
     device.generation += 1;
-    events.push({
+    schedule({
       at: minted.expiresOn.getTime() - REFRESH_BEFORE_EXPIRY,
       device: event.device,
       generation: device.generation,
     });
     if (event.generation === "reload")
-      events.push({
+      schedule({
         at: clock - Math.log(1 - next()) * MEAN_RELOAD_INTERVAL,
         device: event.device,
         generation: "reload",
