@@ -55,7 +55,9 @@ export function startProcess(
   args: string[] = [],
 ): ServerProcess {
   const log = openSync(logFile, "a");
-  const child = spawn(process.execPath, [script, ...args], {
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches every process the bench starts.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", log, log],
   });

@@ -1,6 +1,7 @@
 // Apollo Server with this service's options: masked errors, query limits, CSRF prevention, no batching,
 // the landing page for the environment, and usage reporting that never sends variables or headers.
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import {
   ApolloServerPluginLandingPageLocalDefault,
@@ -53,6 +54,9 @@ export async function createApolloServer(
     apollo: config.apollo,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // No response is cacheable (createHttpServer sends cache-control: no-store on every answer), and
+      // the default cache-control plugin's hook on every resolved field cost CPU on every request.
+      ApolloServerPluginCacheControlDisabled(),
       requestLoggingPlugin(logger, metrics),
       ...trustedRouterTracePlugins<GraphQLContext>(config.http.federationTraceSecret),
       config.isProduction

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 
 let lastMs = 0;
 let counter = 0;
@@ -16,13 +16,11 @@ export function uuidV7(now = Date.now()): string {
     lastMs += 1; // 4096 ids in one millisecond: borrow the next one
     counter = 0;
   }
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(lastMs, 0, 6);
-  bytes[6] = 0x70 | (counter >> 8);
-  bytes[7] = counter & 0xff;
-  bytes[8] = 0x80 | (bytes[8] & 0x3f);
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // The random part is a v4 UUID's last 62 random bits with its RFC variant (`[89ab]xxx-xxxxxxxxxxxx`):
+  // randomUUID draws from a pooled buffer, where randomBytes(16) made a call into OpenSSL per id.
+  const time = lastMs.toString(16).padStart(12, "0");
+  const version = (0x7000 | counter).toString(16);
+  return `${time.slice(0, 8)}-${time.slice(8)}-${version}-${randomUUID().slice(19)}`;
 }
 
 export const isUuid = (value: string): boolean =>
