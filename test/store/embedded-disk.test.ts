@@ -1,11 +1,13 @@
 // The embedded database on disk: data survives close and reopen, reopening (which runs the migrations
-// again) changes nothing, and one folder is open in one process at a time.
+// again) changes nothing, and one folder is open in one process at a time. The folder starts as a copy
+// of the run's migrated database: creating a new one (initdb) is embedded-memory.test.ts's.
 import { migrations } from "../../src/store/migrations";
 import { sql } from "kysely";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { openStore } from "../../src/store";
+import { seedEmbeddedDatabase } from "../support/database-template";
 import { newIdentity, seedIdentity } from "../support/store-contract";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
 
@@ -14,9 +16,10 @@ jest.setTimeout(SERVICE_START_TIMEOUT_MS);
 
 let root: string;
 let dir: string;
-beforeAll(() => {
+beforeAll(async () => {
   root = mkdtempSync(path.join(os.tmpdir(), "store-disk-"));
-  dir = path.join(root, "nested", "db");
+  dir = path.join(root, "db");
+  await seedEmbeddedDatabase(dir);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -18,7 +18,7 @@ async function sharedBuffers(store: Store): Promise<string> {
 
 test("a new folder is created (out of process), opened, and reopened with the small buffers", async () => {
   const root = mkdtempSync(path.join(os.tmpdir(), "store-memory-"));
-  const dir = path.join(root, "db");
+  const dir = path.join(root, "nested", "db"); // its parent folders too
   try {
     const first = await openStore({ kind: "embedded", dir });
     try {
