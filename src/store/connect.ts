@@ -161,11 +161,13 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
   if (!schema) {
     throw new Error("database migration failed: no schema on the search_path exists (create it first)");
   }
-  const { error, results } = await new Migrator({
-    db,
-    provider: migrationProvider,
-    migrationTableSchema: schema,
-  }).migrateToLatest();
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableSchema: schema });
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's check for its bookkeeping tables reads the catalogue of every schema in the database and
+  // fails (3F000) when another session drops some other schema mid-query: another app's, or another
+  // replica's tests. Nothing of ours was touched, so that check is simply run again.
+  for (let retry = 1; retry <= 5 && error && droppedMeanwhile(error, schema); retry += 1)
+    ({ error, results } = await migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((result) => result.status === "Error")?.migrationName;
     let message = error instanceof Error ? error.message : String(error);
@@ -174,4 +176,12 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
     }
     throw new Error(`database migration${failed ? ` ${failed}` : ""} failed: ${message}`, { cause: error });
   }
+}
+
+/** PostgreSQL's "schema does not exist" (3F000) naming a schema that is not ours. */
+function droppedMeanwhile(error: unknown, ours: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    code === "3F000" && typeof message === "string" && !message.includes(`schema "${ours}" does not exist`)
+  );
 }

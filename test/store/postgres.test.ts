@@ -2,8 +2,11 @@
 // pools) sharing one database: they migrate at once without colliding. (Concurrent first mints across
 // replicas: test/api/concurrency.test.ts.)
 import { migrations } from "../../src/store/migrations";
-import { sql } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import { Pool, type PoolClient } from "pg";
 import { openStore, type Store } from "../../src/store";
+import { migrate } from "../../src/store/connect";
+import type { Database } from "../../src/store/database";
 import { describeWithPostgres } from "../support/postgres";
 import { ownerName, storeContract } from "../support/store-contract";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
@@ -68,6 +71,57 @@ describeWithPostgres(
     test("migrating at once, they ran each migration once", async () => {
       const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(replicas[0].db);
       expect(rows.map((r) => r.name)).toEqual(Object.keys(migrations));
+    });
+  },
+  "store",
+);
+
+/**
+ * A database on `url` whose catalogue read (Kysely's check for its bookkeeping tables, which reads every
+ * schema) fails once with 3F000 naming `dropped`: what PostgreSQL answers when another session drops
+ * a schema while the read runs. Real connections; only that one answer is made up.
+ */
+function catalogueReadFailingOnce(url: string, dropped: string): Kysely<Database> {
+  const pool = new Pool({ connectionString: url, max: 2 });
+  let pending = true;
+  const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
+  pool.connect = (async () => {
+    const client = await connect();
+    const query = client.query.bind(client) as (text: unknown, values?: unknown) => Promise<unknown>;
+    client.query = ((text: unknown, values?: unknown) => {
+      if (pending && typeof text === "string" && text.includes("has_schema_privilege")) {
+        pending = false;
+        const error = Object.assign(new Error(`schema "${dropped}" does not exist`), { code: "3F000" });
+        return Promise.reject(error);
+      }
+      return query(text, values);
+    }) as never;
+    return client;
+  }) as never;
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+describeWithPostgres(
+  "PostgreSQL, another schema dropped while the service migrates",
+  (database) => {
+    test("the migration reads the catalogue again and completes", async () => {
+      const db = catalogueReadFailingOnce(database().url, "someone_elses_schema");
+      try {
+        await migrate(db);
+        const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+        expect(rows.map((r) => r.name)).toEqual(Object.keys(migrations));
+      } finally {
+        await db.destroy();
+      }
+    });
+
+    test("its own schema gone is not retried: start-up fails and says so", async () => {
+      const db = catalogueReadFailingOnce(database().url, database().schema);
+      try {
+        await expect(migrate(db)).rejects.toThrow(`schema "${database().schema}" does not exist`);
+      } finally {
+        await db.destroy();
+      }
     });
   },
   "store",
