@@ -151,10 +151,10 @@ const show = ({ min, median, max }: Spread, unit = "") => `${median}${unit} (${m
 /** The short table: per database, each scenario's figures, then each target with pass or fail. */
 export function table(
   summaries: Summary[],
-  meta: { rounds: number; seconds: number; concurrency: number },
+  meta: { rounds: number; seconds: number; warmupSeconds: number; concurrency: number },
 ): string {
   const lines = [
-    `Median of ${meta.rounds} interleaved rounds (min–max); ${meta.concurrency} callers, ${meta.seconds} s per throughput phase.`,
+    `Median of ${meta.rounds} interleaved rounds, every other one in reverse order (min–max); ${meta.concurrency} callers, ${meta.seconds} s per throughput phase, each after ${meta.warmupSeconds} s of the same load unmeasured.`,
     "",
   ];
   for (const summary of summaries) {

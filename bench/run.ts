@@ -4,6 +4,7 @@
 // them: docs/benchmarks.md.
 //
 //   BENCH_SECONDS (default 4) per throughput phase; BENCH_ROUNDS (default 3, at least 3);
+//   BENCH_WARMUP_SECONDS (default 4) of unmeasured load before every measured phase;
 //   BENCH_DATABASES (default "embedded,postgres"); BENCH_DATABASE_URL (default: the tests' database).
 import { CommunicationIdentityClient } from "@azure/communication-identity";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -30,6 +31,11 @@ import { prepareStack, startAndWait, type DatabaseKind, type RouterAuth } from "
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
+// A server left idle loses its optimized code: after 30 s without requests, the service spent 2.8 to 3.0
+// ms of CPU per mint in its first second back and 1.1 to 1.2 from the fifth on; the REST baseline 1.6 to
+// 2.1, then 0.7 to 0.8. Every other scenario's phases leave a server idle that long, so each measured
+// phase comes after this much of the same load, unmeasured.
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
 const DATABASES = (process.env.BENCH_DATABASES ?? "embedded,postgres").split(",") as DatabaseKind[];
 const CONCURRENCY = 16;
 /** Virtual users, each minting as its own subject; the first 100 are the federation batch's references. */
@@ -49,12 +55,22 @@ interface Shared {
   floor: Scenario;
 }
 
-/** One scenario, one round: throughput at fixed concurrency (with CPU per op), then latency at half of it. */
+/**
+ * One scenario, one round: the warm-up, then throughput at fixed concurrency (with CPU per op), then
+ * latency at half of it.
+ */
 async function measureRound(
   scenario: Scenario,
   emulator: ServerProcess,
   errors: string[],
 ): Promise<RoundFigures> {
+  const warm = await closedLoop(scenario.operation, {
+    seconds: WARMUP_SECONDS,
+    concurrency: CONCURRENCY,
+    users: USERS,
+  });
+  if (warm.errors)
+    errors.push(`${scenario.name}: ${warm.errors} failed in the warm-up, first: ${warm.firstError}`);
   const cpuBefore = scenario.server.cpuMs();
   const emulatorBefore = emulator.cpuMs();
   const clientBefore = process.cpuUsage();
@@ -91,12 +107,16 @@ async function measureRound(
   };
 }
 
-/** Every user's first mint (which creates their identity), then a short run to warm the JIT and sockets. */
+/** Every user's first mint (which creates their identity), then a run to warm the JIT and sockets. */
 async function warmUp(operation: Operation): Promise<void> {
   for (let first = 0; first < USERS; first += CONCURRENCY) {
     await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => operation(first + i)));
   }
-  const warm = await closedLoop(operation, { seconds: 2, concurrency: CONCURRENCY, users: USERS });
+  const warm = await closedLoop(operation, {
+    seconds: WARMUP_SECONDS,
+    concurrency: CONCURRENCY,
+    users: USERS,
+  });
   if (warm.errors) throw new Error(`warm-up failed: ${warm.firstError}`);
 }
 
@@ -125,7 +145,10 @@ async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<Da
     for (let round = 1; round <= ROUNDS; round += 1) {
       say(`${database}: round ${round} of ${ROUNDS}`);
       const figures: Record<string, RoundFigures> = {};
-      for (const scenario of scenarios)
+      // Every other round runs backwards (A B C, C B A, A B C, ...): a machine that drifts slower or
+      // faster over a round would otherwise always favour the scenario measured first.
+      const order = round % 2 === 1 ? scenarios : [...scenarios].reverse();
+      for (const scenario of order)
         figures[scenario.name] = await measureRound(scenario, shared.emulator, errors);
       rounds.push(figures);
     }
@@ -208,7 +231,12 @@ async function main() {
     load.push(os.loadavg()[0]);
 
     const summaries = results.map(summarize);
-    const meta = { rounds: ROUNDS, seconds: SECONDS, concurrency: CONCURRENCY };
+    const meta = {
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      concurrency: CONCURRENCY,
+    };
     const machine = {
       cpus: os.cpus().length,
       node: process.version,
