@@ -38,8 +38,11 @@ const toEvent = (row: Row): AuditEvent => ({
 
 type NewRow = Insertable<Database["audit_events"]>;
 
-/** The row of a new event (also written by other repositories inside their own transactions). */
-export const auditRow = (event: NewAuditEvent): NewRow => ({
+/**
+ * The row of a new event (also written by other repositories inside their own transactions): every
+ * column set by the writer, so the row is what the database stores (times are milliseconds there too).
+ */
+export const auditRow = (event: NewAuditEvent): Row => ({
   id: uuidV7(),
   at: event.at ?? new Date(),
   actor: event.actor,
@@ -74,7 +77,11 @@ const COLUMNS = Object.keys({
   count: true,
 } satisfies Record<keyof NewRow, true>) as (keyof NewRow)[];
 
-/** The insert of `size` rows made by `auditRow`, compiled once (see compiled.ts). */
+/**
+ * The insert of `size` rows made by `auditRow`, compiled once (see compiled.ts). It returns only the
+ * ids: the writer already holds every value, and having PGlite encode and the driver parse the 14
+ * columns back cost 85 to 95 µs of a 260 to 290 µs insert on PGlite.
+ */
 export const compileAuditInsert = (db: Kysely<Database>, size: number) =>
   compileOnce(db, (arg: Arg<readonly NewRow[]>) =>
     db
@@ -86,11 +93,11 @@ export const compileAuditInsert = (db: Kysely<Database>, size: number) =>
             Object.fromEntries(COLUMNS.map((column) => [column, arg((rows) => rows[i][column])])) as NewRow,
         ),
       )
-      .returningAll(),
+      .returning("id"),
   );
 
 interface Pending {
-  row: NewRow;
+  row: Row;
   resolve: (event: AuditEvent) => void;
   reject: (error: unknown) => void;
 }
@@ -154,10 +161,9 @@ export class SqlAuditLog implements AuditLog {
       this.db,
       batch.map((pending) => pending.row),
     );
-    const stored = new Map(rows.map((row) => [row.id, toEvent(row)]));
-    if (stored.size !== batch.length)
+    if (new Set(rows.map((row) => row.id)).size !== batch.length)
       throw new Error("the audit events were not all returned by their insert");
-    for (const pending of batch) pending.resolve(stored.get(pending.row.id)!);
+    for (const pending of batch) pending.resolve(toEvent(pending.row));
   }
 
   private insertOf(size: number) {
