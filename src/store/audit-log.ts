@@ -161,7 +161,8 @@ export class SqlAuditLog implements AuditLog {
       this.db,
       batch.map((pending) => pending.row),
     );
-    if (new Set(rows.map((row) => row.id)).size !== batch.length)
+    const written = new Set(rows.map((row) => row.id));
+    if (batch.some((pending) => !written.has(pending.row.id)))
       throw new Error("the audit events were not all returned by their insert");
     for (const pending of batch) pending.resolve(toEvent(pending.row));
   }
