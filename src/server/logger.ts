@@ -118,24 +118,27 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
 }
 
 // Layer 3: values shaped like secrets, wherever they appear in a string (quotes and backslashes bound the
-// matches, as they do in JSON).
-const SECRET_TEXT: Array<[RegExp, string]> = [
+// matches, as they do in JSON). Each pattern comes with a word it cannot match without (case-insensitive):
+// one test for any of them tells most strings (ids, codes, names) to skip the replacements, which cost
+// more than anything else in a line.
+const SECRET_TEXT: Array<[pattern: RegExp, replacement: string, needs: string]> = [
   // JWTs and their parts: every JWT header and payload is base64url JSON, so starts with "eyJ".
-  [/eyJ[A-Za-z0-9_-]{12,}(?:\.[A-Za-z0-9_-]*){0,2}/g, CENSOR],
+  [/eyJ[A-Za-z0-9_-]{12,}(?:\.[A-Za-z0-9_-]*){0,2}/g, CENSOR, "eyJ"],
   // An authorization value quoted in a message: "Bearer <token>", "Basic <credentials>".
   // (12+ credential characters, so prose such as "bearer token missing" stays readable).
-  [/\b(Bearer|Basic|Negotiate)( +)[A-Za-z0-9._~+/=-]{12,}/gi, `$1$2${CENSOR}`],
+  [/\b(Bearer|Basic|Negotiate)( +)[A-Za-z0-9._~+/=-]{12,}/gi, `$1$2${CENSOR}`, "bearer|basic|negotiate"],
   // ACS HMAC authorization: "HMAC-SHA256 SignedHeaders=...&Signature=<signature>".
-  [/(Signature=)[^\s"\\&,;]+/gi, `$1${CENSOR}`],
+  [/(Signature=)[^\s"\\&,;]+/gi, `$1${CENSOR}`, "signature="],
   // Connection strings: "endpoint=...;accesskey=<key>", "...;Password=<password>;...".
-  [/\b(accesskey|access_key|sharedaccesskey|password|pwd)=[^\s"\\;&]+/gi, `$1=${CENSOR}`],
+  [
+    /\b(accesskey|access_key|sharedaccesskey|password|pwd)=[^\s"\\;&]+/gi,
+    `$1=${CENSOR}`,
+    "access_?key|password|pwd",
+  ],
   // Credentials in URLs: postgres://user:<password>@host, redis://:<password>@host.
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/"\\]*:)[^\s@/"\\]+@/gi, `$1${CENSOR}@`],
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/"\\]*:)[^\s@/"\\]+@/gi, `$1${CENSOR}@`, ":\\/\\/"],
 ];
-
-// Every pattern above needs one of these (case-insensitive): one test of this tells most strings
-// (ids, codes, names) to skip the five replacements, which cost more than anything else in a line.
-const MAYBE_SECRET = /eyJ|bearer|basic|negotiate|signature=|access_?key|password|pwd|:\/\//i;
+const MAYBE_SECRET = new RegExp(SECRET_TEXT.map(([, , needs]) => needs).join("|"), "i");
 
 /** Layer 3 on one string: secret-shaped values replaced. */
 export function scrubText(text: string): string {
