@@ -1,10 +1,12 @@
 // The bearer token is verified before the request body is read: a bad token is answered 401 without
 // parsing anything, and a caller without one may send only a small body (ANONYMOUS_MAX_REQUEST_BYTES),
 // so anonymous floods (e.g. thousands of `_entities` representations) cost no JSON or GraphQL parsing.
-import express, { type RequestHandler } from "express";
+import accepts from "accepts";
+import bodyParser from "body-parser";
 import { ANONYMOUS, isKeySourceOutage, type BearerVerifier, type Principal } from "../auth";
 import { AppError } from "../errors";
 import type { Logger } from "./logger";
+import { sendText, type Middleware } from "./middleware";
 
 export interface AuthenticateDeps {
   verifier: BearerVerifier;
@@ -14,7 +16,7 @@ export interface AuthenticateDeps {
 }
 
 /** Sets `res.locals.principal` (the anonymous one without a token), or answers 401 in GraphQL's shape. */
-export function authenticateRequest(deps: AuthenticateDeps): RequestHandler {
+export function authenticateRequest(deps: AuthenticateDeps): Middleware {
   return async (req, res, next) => {
     try {
       res.locals.principal = await deps.verifier.authenticate(req.headers.authorization);
@@ -31,11 +33,10 @@ export function authenticateRequest(deps: AuthenticateDeps): RequestHandler {
       }
       // The media type Apollo Server would answer with: GraphQL-over-HTTP clients read errors from a
       // non-2xx answer only when it is application/graphql-response+json.
-      const type = req.accepts(["application/graphql-response+json", "application/json"]);
-      res
-        .status(401)
-        .type(type || "application/json")
-        .send(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] }));
+      const type = accepts(req).type(["application/graphql-response+json", "application/json"]) as
+        string | false;
+      const body = { errors: [{ message: error.message, extensions: { code: error.code } }] };
+      sendText(res, 401, JSON.stringify(body), type || "application/json");
     }
   };
 }
@@ -45,12 +46,9 @@ export const principalOf = (locals: Record<string, unknown>): Principal =>
   (locals.principal as Principal | undefined) ?? ANONYMOUS;
 
 /** JSON bodies up to `maxRequestBytes`, or `anonymousMaxRequestBytes` for callers without a token. */
-export function jsonBody(limits: {
-  maxRequestBytes: number;
-  anonymousMaxRequestBytes: number;
-}): RequestHandler {
-  const signedIn = express.json({ limit: limits.maxRequestBytes });
-  const anonymous = express.json({ limit: limits.anonymousMaxRequestBytes });
+export function jsonBody(limits: { maxRequestBytes: number; anonymousMaxRequestBytes: number }): Middleware {
+  const signedIn = bodyParser.json({ limit: limits.maxRequestBytes });
+  const anonymous = bodyParser.json({ limit: limits.anonymousMaxRequestBytes });
   return (req, res, next) =>
     (principalOf(res.locals).subject === null ? anonymous : signedIn)(req, res, next);
 }

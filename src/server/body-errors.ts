@@ -1,8 +1,8 @@
 // Body-parser failures (too large, malformed JSON, a charset or encoding it cannot read) answer in
 // GraphQL's error shape, never as Express's HTML page with a stack trace, and are never cached.
-import type { NextFunction, Request, Response } from "express";
 import { principalOf } from "./authenticate";
 import type { Logger } from "./logger";
+import { sendJson, type ErrorMiddleware } from "./middleware";
 
 /** What body-parser (express.json) reports: its `type` says which failure, with the offending value. */
 interface BodyError {
@@ -20,8 +20,10 @@ export function bodyErrorHandler(options: {
   maxRequestBytes: number;
   anonymousMaxRequestBytes: number;
   logger: Logger;
-}) {
-  return (error: BodyError, _req: Request, res: Response, _next: NextFunction) => {
+}): ErrorMiddleware {
+  // Four parameters, so that Express, which mounts it too, knows it for an error handler.
+  return (thrown, _req, res, _next) => {
+    const error = (thrown ?? {}) as BodyError;
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
     if (status === 500) options.logger.error({ err: error }, "request failed");
     let code = "BAD_REQUEST";
@@ -43,6 +45,6 @@ export function bodyErrorHandler(options: {
         `The request body's content encoding ${plain(error.encoding)}is not supported: send it uncompressed, or with gzip, deflate or br.`,
       ];
     res.setHeader("cache-control", "no-store");
-    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+    sendJson(res, status, { errors: [{ message, extensions: { code } }] });
   };
 }

@@ -1,5 +1,5 @@
 import cors from "cors";
-import type { RequestHandler } from "express";
+import { sendJson, type Middleware } from "./middleware";
 
 /** Origins of Apollo Studio and the Sandbox embedded in the local landing page. */
 export const STUDIO_ORIGINS = ["https://studio.apollographql.com", "https://sandbox.embed.apollographql.com"];
@@ -8,7 +8,7 @@ export const STUDIO_ORIGINS = ["https://studio.apollographql.com", "https://sand
  * An allowlist: allowed origins get CORS headers; a preflight from any other origin is refused with
  * 403, so a browser on a disallowed origin cannot send credentials-bearing requests.
  */
-export function corsAllowlist(origins: string[]): RequestHandler {
+export function corsAllowlist(origins: string[]): Middleware {
   const allowed = new Set(origins.map((origin) => new URL(origin).origin));
   const withHeaders = cors({
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
@@ -28,7 +28,7 @@ export function corsAllowlist(origins: string[]): RequestHandler {
   return (req, res, next) => {
     const origin = req.headers.origin;
     if (req.method === "OPTIONS" && origin && !allowed.has(origin)) {
-      res.status(403).json({ error: "origin not allowed" });
+      sendJson(res, 403, { error: "origin not allowed" });
       return;
     }
     withHeaders(req, res, next);

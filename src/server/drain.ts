@@ -4,10 +4,10 @@
 // request that still arrives on an open connection is refused (503 SERVICE_UNAVAILABLE, never
 // started), and in-flight requests get up to `limitMs` to finish. Any still running then are cut off,
 // logged one by one, and reported so that the process exits non-zero.
-import type { NextFunction, Request, Response } from "express";
 import type http from "node:http";
 import { ErrorCode } from "../errors";
 import type { Logger } from "./logger";
+import { pathOf, sendJson, type Middleware, type Res } from "./middleware";
 
 export interface DrainResult {
   /** Requests still running when the limit ran out, cut off with their connections. */
@@ -16,7 +16,7 @@ export interface DrainResult {
 
 export interface Drain {
   /** First in the middleware chain of every server that is drained. */
-  middleware(req: Request, res: Response, next: NextFunction): void;
+  middleware: Middleware;
   draining(): boolean;
   drain(): Promise<DrainResult>;
   /** Ends the grace now (a second SIGINT/SIGTERM): nobody is waiting for readiness to be noticed. */
@@ -28,28 +28,26 @@ export function createDrain(
   options: { graceMs: number; limitMs: number; logger: Logger },
 ): Drain {
   let phase: "serving" | "grace" | "closing" = "serving";
-  const inFlight = new Map<Response, { method: string; path: string; startedAt: number }>();
+  const inFlight = new Map<Res, { method: string; path: string; startedAt: number }>();
   let idle: (() => void) | undefined;
   let endGrace: (() => void) | undefined;
   let result: Promise<DrainResult> | undefined;
 
-  const middleware = (req: Request, res: Response, next: NextFunction) => {
+  const middleware: Middleware = (req, res, next) => {
     if (phase !== "serving") res.setHeader("connection", "close");
     if (phase === "closing") {
-      res
-        .status(503)
-        .setHeader("retry-after", "1")
-        .json({
-          errors: [
-            {
-              message: "This server is shutting down; the request was not started. Retry it.",
-              extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: 1 },
-            },
-          ],
-        });
+      res.setHeader("retry-after", "1");
+      sendJson(res, 503, {
+        errors: [
+          {
+            message: "This server is shutting down; the request was not started. Retry it.",
+            extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: 1 },
+          },
+        ],
+      });
       return;
     }
-    inFlight.set(res, { method: req.method, path: req.path, startedAt: Date.now() });
+    inFlight.set(res, { method: req.method ?? "", path: pathOf(req), startedAt: Date.now() });
     res.once("close", () => {
       inFlight.delete(res);
       if (inFlight.size === 0) idle?.();

@@ -7,7 +7,6 @@ import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
 import { MaxTokensParserWLexer } from "@escape.tech/graphql-armor-max-tokens";
-import type { Request, RequestHandler, Response } from "express";
 import {
   GraphQLError,
   Kind,
@@ -18,6 +17,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import { SINGLE_MINT_MUTATIONS } from "../schema/operations";
+import { queryOf, sendJson, type Middleware, type Req, type Res } from "./middleware";
 
 /** The limits checked by validation rules; the token limit is `maxTokensMiddleware`'s. */
 export interface QueryLimits {
@@ -225,13 +225,10 @@ export function countTokens(source: string, max: number): number | undefined {
  * well under a millisecond at 2000 tokens, and only documents longer than the limit in characters are
  * counted at all. Batches are left to Apollo, which refuses them.
  */
-export function maxTokensMiddleware(
-  maxTokens: number,
-  onReject?: (req: Request, res: Response) => void,
-): RequestHandler {
+export function maxTokensMiddleware(maxTokens: number, onReject?: (req: Req, res: Res) => void): Middleware {
   return (req, res, next) => {
     const query =
-      req.method === "GET" ? req.query?.query : (req.body as { query?: unknown } | undefined)?.query;
+      req.method === "GET" ? queryOf(req).query : (req.body as { query?: unknown } | undefined)?.query;
     // Every token but EOF spans at least one character, so a document no longer than the limit cannot
     // exceed it: the common request (a mint is ~150 characters) skips the second parse altogether.
     if (
@@ -243,7 +240,7 @@ export function maxTokensMiddleware(
       return;
     }
     onReject?.(req, res);
-    res.status(400).json({
+    sendJson(res, 400, {
       errors: [
         {
           message: `Token limit of ${maxTokens} exceeded.`,

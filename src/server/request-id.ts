@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
-import type { RequestHandler } from "express";
+import type { Middleware } from "./middleware";
 
 // A client's own id is kept only when it is short and plain: it is written to log lines and to the
 // audit table, so a longer or richer value could forge log lines (newlines, control characters),
@@ -29,7 +29,7 @@ export function currentRequestId(): string | undefined {
  * or another user's). A sane client id is kept beside it (`clientRequestId`) to correlate with the
  * client's own logs.
  */
-export const requestId: RequestHandler = (req, res, next) => {
+export const requestId: Middleware = (req, res, next) => {
   const id = randomUUID();
   res.locals.requestId = id;
   res.locals.clientRequestId = acceptClientRequestId(req.headers["x-request-id"]);

@@ -1,4 +1,3 @@
-import { expressMiddleware } from "@as-integrations/express5";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createAcsBackend, entraClient, trustPolicies } from "../acs";
@@ -20,10 +19,12 @@ import { createTokenCache } from "../tokencache";
 import { createApolloServer } from "./apollo";
 import { authenticateRequest, jsonBody } from "./authenticate";
 import { bodyErrorHandler } from "./body-errors";
+import { clientAddress } from "./client-address";
 import { consistencyMetrics } from "./consistency-metrics";
 import { createContextFactory } from "./context";
 import { corsAllowlist, STUDIO_ORIGINS } from "./cors";
 import { createDrain, type DrainResult } from "./drain";
+import { apolloHandler, graphqlRoute } from "./graphql-route";
 import { healthRoutes } from "./health";
 import { createHttpServer } from "./http-server";
 import { indexRoutes } from "./index-routes";
@@ -167,7 +168,7 @@ export async function startService(
       ? loadTrustedDocuments(config.http.trustedDocumentsFile)
       : undefined;
     if (trusted) logger.info({ documents: trusted.size }, "running only trusted documents");
-    const { app, httpServer } = createHttpServer(config);
+    const { app, httpServer, serveGraphql } = createHttpServer(config);
     const apollo = await createApolloServer(config, { httpServer, logger, metrics });
     await apollo.start();
     cleanups.push(["graphql server", () => apollo.stop()]);
@@ -196,28 +197,39 @@ export async function startService(
     } else {
       app.use(health.opsRoutes);
     }
-    app.use(
-      "/graphql",
-      corsAllowlist([...config.http.corsOrigins, ...(config.http.corsAllowStudio ? STUDIO_ORIGINS : [])]),
-      authenticateRequest({
-        verifier,
-        logger,
-        keyOutageRetryAfterSeconds: config.auth.jwksCooldownSeconds,
-      }),
-      jsonBody(config.http),
-      ...(trusted ? [trustedDocumentsOnly(trusted, logger)] : []),
-      maxTokensMiddleware(config.http.maxTokens, (_req, res) =>
-        logger.info(
-          { requestId: res.locals.requestId, code: "GRAPHQL_VALIDATION_FAILED", limit: "tokens" },
-          "graphql",
-        ),
+    const bodyErrors = bodyErrorHandler({ ...config.http, logger });
+    serveGraphql(
+      graphqlRoute(
+        [
+          requestId,
+          drain.middleware,
+          corsAllowlist([...config.http.corsOrigins, ...(config.http.corsAllowStudio ? STUDIO_ORIGINS : [])]),
+          authenticateRequest({
+            verifier,
+            logger,
+            keyOutageRetryAfterSeconds: config.auth.jwksCooldownSeconds,
+          }),
+          jsonBody(config.http),
+          ...(trusted ? [trustedDocumentsOnly(trusted, logger)] : []),
+          maxTokensMiddleware(config.http.maxTokens, (_req, res) =>
+            logger.info(
+              { requestId: res.locals.requestId, code: "GRAPHQL_VALIDATION_FAILED", limit: "tokens" },
+              "graphql",
+            ),
+          ),
+          apolloHandler(
+            apollo,
+            createContextFactory({
+              policy,
+              identities,
+              clientAddress: clientAddress(config.http.trustProxy),
+            }),
+          ),
+        ],
+        bodyErrors,
       ),
-      expressMiddleware(apollo, {
-        context: createContextFactory({ policy, identities }),
-      }),
     );
-
-    app.use(bodyErrorHandler({ ...config.http, logger }));
+    app.use(bodyErrors);
 
     app.use(indexRoutes()); // `/` and unknown paths (JSON, not Express's HTML 404): after every other route
     await new Promise<void>((resolve, reject) => {

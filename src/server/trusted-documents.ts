@@ -10,11 +10,11 @@
 //   - GraphQL Hive's trusted documents (and most other tools): a JSON object of id -> document.
 // A request names its document by Apollo's `extensions.persistedQuery.sha256Hash` or by `documentId`
 // (the GraphQL-over-HTTP persisted documents form Hive uses), or sends the registered text itself.
-import type { RequestHandler } from "express";
 import { parse } from "graphql";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Logger } from "./logger";
+import { queryOf, sendJson, type Middleware, type Res } from "./middleware";
 
 export const NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST";
 
@@ -82,22 +82,18 @@ interface GraphQLBody {
  * so Apollo's own automatic persisted queries never see it); a request sending a registered text
  * passes; anything else is answered 400 PERSISTED_QUERY_NOT_IN_LIST, without running.
  */
-export function trustedDocumentsOnly(documents: TrustedDocuments, logger: Logger): RequestHandler {
-  const refuse: (res: Parameters<RequestHandler>[1], message: string) => void = (res, message) => {
+export function trustedDocumentsOnly(documents: TrustedDocuments, logger: Logger): Middleware {
+  const refuse = (res: Res, message: string) => {
     logger.info({ requestId: res.locals.requestId, code: NOT_IN_LIST }, "graphql document refused");
     res.setHeader("cache-control", "no-store");
-    res.status(400).json({ errors: [{ message, extensions: { code: NOT_IN_LIST } }] });
+    sendJson(res, 400, { errors: [{ message, extensions: { code: NOT_IN_LIST } }] });
   };
   return (req, res, next) => {
     if (req.method !== "POST" && req.method !== "GET") return next();
-    const body: GraphQLBody =
-      req.method === "POST"
-        ? ((req.body ?? {}) as GraphQLBody)
-        : {
-            query: req.query.query,
-            documentId: req.query.documentId,
-            extensions: parseJson(req.query.extensions),
-          };
+    const params = req.method === "GET" ? queryOf(req) : undefined;
+    const body: GraphQLBody = params
+      ? { query: params.query, documentId: params.documentId, extensions: parseJson(params.extensions) }
+      : ((req.body ?? {}) as GraphQLBody);
     // Arrays (batches) and non-objects are Apollo's to refuse, with its own message.
     if (typeof body !== "object" || Array.isArray(body)) return next();
     const id = body.documentId ?? body.extensions?.persistedQuery?.sha256Hash;
@@ -108,7 +104,7 @@ export function trustedDocumentsOnly(documents: TrustedDocuments, logger: Logger
       if (typeof body.query === "string" && body.query !== text)
         return refuse(res, "The document sent is not the one registered under this id.");
       if (req.method === "GET")
-        // req.query cannot be rewritten: GET must carry the registered text itself.
+        // A GET's query string is what Apollo reads: it must carry the registered text itself.
         return typeof body.query === "string" ? next() : refuse(res, "Send registered operations by POST.");
       const rest = { ...body.extensions };
       delete rest.persistedQuery;
