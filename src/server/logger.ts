@@ -149,7 +149,7 @@ export function scrubText(text: string): string {
 }
 
 // The request id of the HTTP request being served, on every line logged while serving it (Apollo's
-// own lines, Express error handlers, anything below) unless the line or its logger already has one.
+// own lines, error handlers, anything below) unless the line or its logger already has one.
 const hasRequestIdBinding = new WeakMap<Logger, boolean>();
 function requestIdMixin(mergeObject: object, _level: number, logger: Logger): object {
   const requestId = currentRequestId();
