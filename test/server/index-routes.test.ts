@@ -65,3 +65,32 @@ test.each([
   expect(response.headers.get("x-request-id")).toBeTruthy();
   expect(await response.json()).toEqual(NOT_FOUND);
 });
+
+test.each(["/graphql", "/graphql/", "/GraphQL", "/graphql?x=1"])(
+  "%s is the GraphQL endpoint, with the headers every route sends",
+  async (pathname) => {
+    const response = await fetch(`${service.url}${pathname}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ viewer { authenticated } }" }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await response.json()).toEqual({ data: { viewer: { authenticated: false } } });
+  },
+);
+
+test.each(["/graphqlx", "/graph", "/api/graphql"])(
+  "%s is not the GraphQL endpoint: 404",
+  async (pathname) => {
+    const response = await fetch(`${service.url}${pathname}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ viewer { authenticated } }" }),
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual(NOT_FOUND);
+  },
+);
