@@ -66,14 +66,18 @@ test.each([
   expect(await response.json()).toEqual(NOT_FOUND);
 });
 
+/** The anonymous `viewer` query, POSTed to `pathname`. */
+const askViewer = (pathname: string) =>
+  fetch(`${service.url}${pathname}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "{ viewer { authenticated } }" }),
+  });
+
 test.each(["/graphql", "/graphql/", "/GraphQL", "/graphql?x=1"])(
   "%s is the GraphQL endpoint, with the headers every route sends",
   async (pathname) => {
-    const response = await fetch(`${service.url}${pathname}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: "{ viewer { authenticated } }" }),
-    });
+    const response = await askViewer(pathname);
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
@@ -85,11 +89,7 @@ test.each(["/graphql", "/graphql/", "/GraphQL", "/graphql?x=1"])(
 test.each(["/graphqlx", "/graph", "/api/graphql"])(
   "%s is not the GraphQL endpoint: 404",
   async (pathname) => {
-    const response = await fetch(`${service.url}${pathname}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: "{ viewer { authenticated } }" }),
-    });
+    const response = await askViewer(pathname);
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual(NOT_FOUND);
   },
