@@ -6,7 +6,7 @@ import bodyParser from "body-parser";
 import { ANONYMOUS, isKeySourceOutage, type BearerVerifier, type Principal } from "../auth";
 import { AppError } from "../errors";
 import type { Logger } from "./logger";
-import { sendText, type Middleware } from "./middleware";
+import { sendJson, type Middleware } from "./middleware";
 
 export interface AuthenticateDeps {
   verifier: BearerVerifier;
@@ -36,7 +36,7 @@ export function authenticateRequest(deps: AuthenticateDeps): Middleware {
       const type = accepts(req).type(["application/graphql-response+json", "application/json"]) as
         string | false;
       const body = { errors: [{ message: error.message, extensions: { code: error.code } }] };
-      sendText(res, 401, JSON.stringify(body), type || "application/json");
+      sendJson(res, 401, body, type || "application/json");
     }
   };
 }

@@ -41,18 +41,14 @@ export function chain(steps: Middleware[], onError: ErrorMiddleware) {
   };
 }
 
-/** Answers `status` with `body` as JSON (what Express's `res.status(status).json(body)` sends). */
+/** Answers `status` with `body` as JSON of the media type `type` (what Express's `res.json` sends). */
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
   type = "application/json",
 ): void {
-  sendText(res, status, JSON.stringify(body), type);
-}
-
-/** Answers `status` with a complete text body of the media type `type`, in UTF-8. */
-export function sendText(res: ServerResponse, status: number, text: string, type: string): void {
+  const text = JSON.stringify(body);
   res.statusCode = status;
   res.setHeader("content-type", `${type}; charset=utf-8`);
   res.setHeader("content-length", Buffer.byteLength(text));
@@ -68,9 +64,7 @@ export function pathOf(req: IncomingMessage): string {
 
 /** The query string of a request's URL, with its `?` ("" when there is none). */
 export function searchOf(req: IncomingMessage): string {
-  const url = req.url ?? "";
-  const query = url.indexOf("?");
-  return query === -1 ? "" : url.slice(query);
+  return (req.url ?? "").slice(pathOf(req).length);
 }
 
 /** The query string's parameters, parsed as Express 5 does by default (a repeated name gives a list). */
