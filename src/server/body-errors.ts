@@ -25,7 +25,8 @@ export function bodyErrorHandler(options: {
   return (thrown, _req, res, _next) => {
     const error = (thrown ?? {}) as BodyError;
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) options.logger.error({ err: error }, "request failed");
+    if (status === 500)
+      options.logger.error({ requestId: res.locals.requestId, err: error }, "request failed");
     let code = "BAD_REQUEST";
     let message = "The request body is not valid JSON.";
     if (status === 413)

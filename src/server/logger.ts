@@ -1,5 +1,4 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
-import { currentRequestId } from "./request-id";
 
 // Secrets must never reach a log line: bearer tokens, ACS tokens, access keys, connection strings,
 // passwords, cookies. Three layers, all through pino's public hooks, each catching what the one before
@@ -148,26 +147,11 @@ export function scrubText(text: string): string {
   return scrubbed;
 }
 
-// The request id of the HTTP request being served, on every line logged while serving it (Apollo's
-// own lines, error handlers, anything below) unless the line or its logger already has one.
-const hasRequestIdBinding = new WeakMap<Logger, boolean>();
-function requestIdMixin(mergeObject: object, _level: number, logger: Logger): object {
-  const requestId = currentRequestId();
-  if (requestId === undefined || "requestId" in mergeObject) return {};
-  let bound = hasRequestIdBinding.get(logger);
-  if (bound === undefined) {
-    bound = "requestId" in logger.bindings();
-    hasRequestIdBinding.set(logger, bound);
-  }
-  return bound ? {} : { requestId };
-}
-
 /** The options of every logger this service builds (tests build theirs with the same ones). */
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: REDACTED_PATHS, censor: CENSOR },
-    mixin: requestIdMixin as LoggerOptions["mixin"],
     formatters: {
       log: (object) => redactSecrets(object) as Record<string, unknown>,
       bindings: (bindings) => redactSecrets(bindings) as Record<string, unknown>, // the root's only

@@ -224,6 +224,7 @@ export async function startService(
               identities,
               clientAddress: clientAddress(config.http.trustProxy),
             }),
+            logger,
           ),
         ],
         bodyErrors,

@@ -1,13 +1,11 @@
 // Secrets never reach a log line, an error message or the database: not ACS tokens, not bearer tokens,
-// not the ACS access key. Also: the logger's redaction on its own, and request ids on every line.
+// not the ACS access key. Also: request ids, kept out of log lines when a client chooses them, and on
+// every line logged about a request.
 // (The whole suite's traffic is swept the same way by test/support/secret-sweep*.ts.)
-import express from "express";
 import { sql } from "kysely";
-import { once } from "node:events";
-import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { createLogger } from "../../src/server/logger";
-import { acceptClientRequestId, requestId } from "../../src/server/request-id";
+import { acceptClientRequestId } from "../../src/server/request-id";
 import { startTestService, type TestService } from "../support/service";
 import * as op from "../support/operations";
 import { SERVICE_START_TIMEOUT_MS } from "../support/timeouts";
@@ -110,48 +108,42 @@ describe("request ids", () => {
     expect(audit.map((e: { requestId: string }) => e.requestId)).toEqual(audit.map(() => assigned));
   });
 
-  test("every line logged while serving a request carries its id, also after the body is parsed and in error handlers", async () => {
-    const logged: Array<Record<string, unknown>> = [];
-    const logger = createLogger("trace", { write: (line: string) => void logged.push(JSON.parse(line)) });
-    const app = express();
-    app.use(requestId);
-    app.use(express.json());
-    app.post("/ok", async (_req, res) => {
-      logger.info("in the handler");
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      logger.child({ component: "deeper" }).warn("after an await, from a child logger");
-      res.json({});
-    });
-    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      logger.error("in the error handler");
-      res.status(400).json({});
-    });
-    const server = app.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      const ok = await fetch(`${url}/ok`, {
+  test("every line logged while serving a request names it: the request log, refusals and failures", async () => {
+    // One request at a time, so each line written between a request and its answer is that request's.
+    const send = async (body: string, bearer?: string) => {
+      const first = lines.length;
+      const response = await fetch(service.graphqlUrl, {
         method: "POST",
-        headers: { "content-type": "application/json" },
-        body: "{}",
+        headers: {
+          "content-type": "application/json",
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+        },
+        body,
       });
-      const bad = await fetch(`${url}/ok`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: "{no",
-      });
-      expect(logged.map((line) => [line.msg, line.requestId])).toEqual([
-        ["in the handler", ok.headers.get("x-request-id")],
-        ["after an await, from a child logger", ok.headers.get("x-request-id")],
-        ["in the error handler", bad.headers.get("x-request-id")],
-      ]);
-      logger.info("outside any request");
-      expect(logged.at(-1)).not.toHaveProperty("requestId");
-      // A line that names its own request id keeps it, once.
-      logger.child({ requestId: "bound-1234" }).info("bound");
-      expect(JSON.stringify(logged.at(-1)).match(/requestId/g)).toHaveLength(1);
-    } finally {
-      server.close();
+      await response.text();
+      const logged = lines.slice(first).map((line) => JSON.parse(line) as Record<string, unknown>);
+      return { id: response.headers.get("x-request-id"), logged };
+    };
+    const bearer = await service.tokenFor("ids-user", ["user"]);
+    const mint = JSON.stringify({ query: "mutation { issueMyAccessToken(scopes: [CHAT]) { expiresOn } }" });
+    const answers = {
+      minted: await send(mint, bearer),
+      // Refused before Apollo Server: the token limit.
+      tooManyTokens: await send(
+        JSON.stringify({ query: `{ ${"viewer { subject } ".repeat(2000)} }` }),
+        bearer,
+      ),
+    };
+    // An operation that fails for a reason worth an operator's look: logged with its cause.
+    await service.closeDatabaseOnPurpose();
+    const failed = await send(mint, await service.tokenFor("ids-other", ["user"]));
+    for (const [name, { id, logged }] of Object.entries({ ...answers, failed })) {
+      expect([name, logged.length > 0]).toEqual([name, true]);
+      expect([name, logged.map((line) => line.requestId)]).toEqual([name, logged.map(() => id)]);
     }
+    expect(failed.logged.map((line) => line.msg)).toEqual(
+      expect.arrayContaining(["operation failed", "graphql"]),
+    );
+    expect(answers.tooManyTokens.logged.map((line) => line.limit)).toContain("tokens");
   });
 });
