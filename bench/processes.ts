@@ -3,11 +3,30 @@
 // a log file, measured from outside through /proc (CPU time and peak resident memory).
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { openSync, readFileSync } from "node:fs";
+import { existsSync, openSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
 const DIST = path.resolve(__dirname, "..");
+// The project's package.json: next to bench/ when this runs as source (tests), above dist/ when built.
+const PACKAGE_JSON = ["../package.json", "../../package.json"]
+  .map((relative) => path.resolve(__dirname, relative))
+  .find(existsSync) as string;
+
+/**
+ * The Node options `npm start` runs the service with (package.json's `start`: `node <options>
+ * dist/src/main.js`), read from there so the benchmark cannot drift from it. The REST baseline runs
+ * with the same ones: both sides of the comparison get the same runtime.
+ */
+export function serviceNodeOptions(): string[] {
+  const start = (JSON.parse(readFileSync(PACKAGE_JSON, "utf8")) as { scripts: { start: string } }).scripts
+    .start;
+  const options = /\bnode((?: --[\w-]+(?:=\S+)?)*) dist\/src\/main\.js\b/.exec(start)?.[1];
+  if (options === undefined)
+    throw new Error(`package.json's start script does not run dist/src/main.js: ${start}`);
+  return options.split(" ").filter(Boolean);
+}
+
 export const SCRIPTS = {
   service: path.join(DIST, "src/main.js"),
   emulator: path.join(DIST, "src/emulator/cli.js"),
@@ -46,17 +65,20 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `node script` with exactly `env` (plus PATH), its stdout and stderr appended to `logFile`. */
+/**
+ * Starts `node <nodeOptions> script` with exactly `env` (plus PATH), its stdout and stderr appended to
+ * `logFile`.
+ */
 export function startProcess(
   name: string,
   script: string,
   env: Record<string, string>,
   logFile: string,
-  args: string[] = [],
+  { args = [], nodeOptions = [] }: { args?: string[]; nodeOptions?: string[] } = {},
 ): ServerProcess {
   const log = openSync(logFile, "a");
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches every process the bench starts.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const nodeArgs = [...nodeOptions, ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", log, log],
@@ -115,12 +137,9 @@ export async function waitUntil(
 /** Starts the emulator standalone on a free port; resolves with its connection string (its first stdout line). */
 export async function startEmulatorProcess(dataDir: string, logFile: string) {
   const port = await freePort();
-  const server = startProcess("emulator", SCRIPTS.emulator, {}, logFile, [
-    "--port",
-    String(port),
-    "--data-dir",
-    dataDir,
-  ]);
+  const server = startProcess("emulator", SCRIPTS.emulator, {}, logFile, {
+    args: ["--port", String(port), "--data-dir", dataDir],
+  });
   let connectionString = "";
   await waitUntil(
     server,

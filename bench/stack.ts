@@ -6,7 +6,14 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { createSchema, type BenchSchema } from "./postgres";
-import { freePort, SCRIPTS, startProcess, waitUntil, type ServerProcess } from "./processes";
+import {
+  freePort,
+  SCRIPTS,
+  serviceNodeOptions,
+  startProcess,
+  waitUntil,
+  type ServerProcess,
+} from "./processes";
 import { writeSupergraph } from "./supergraph";
 
 export type DatabaseKind = "embedded" | "postgres";
@@ -65,6 +72,8 @@ export async function prepareStack(
   }: { workDir: string; devKeyFile: string; acsConnectionString: string; routerAuth: RouterAuth },
 ): Promise<Stack> {
   const schemas: BenchSchema[] = [];
+  // The service and the REST baseline alike: `npm start`'s Node options.
+  const nodeOptions = serviceNodeOptions();
   const launcher = async (
     name: string,
     script: string,
@@ -92,7 +101,7 @@ export async function prepareStack(
       name,
       url: `http://127.0.0.1:${port}`,
       logFile,
-      start: () => startProcess(name, script, env, logFile),
+      start: () => startProcess(name, script, env, logFile, { nodeOptions }),
     };
   };
   const cleanup = async () => {
