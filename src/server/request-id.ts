@@ -20,7 +20,7 @@ export function acceptClientRequestId(incoming: string | string[] | undefined): 
  *
  * The id travels explicitly (`res.locals.requestId`, then the GraphQL context and the caller), and every
  * line logged about a request names it. Not through AsyncLocalStorage: on Node 20 its promise hooks run
- * on every promise of the process, and cost 4 to 12% of a mint's CPU (docs/performance.md).
+ * on every promise of the process, and cost 4 to 17% of a mint's CPU (docs/performance.md).
  */
 export const requestId: Middleware = (req, res, next) => {
   const id = randomUUID();
