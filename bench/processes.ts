@@ -13,6 +13,9 @@ const PACKAGE_JSON = ["../package.json", "../../package.json"]
   .map((relative) => path.resolve(__dirname, relative))
   .find(existsSync) as string;
 
+/** The command that runs the built service: `node`, its options (captured), `dist/src/main.js`. */
+export const SERVICE_COMMAND = /\bnode((?: --[\w-]+(?:=\S+)?)*) dist\/src\/main\.js\b/;
+
 /**
  * The Node options `npm start` runs the service with (package.json's `start`: `node <options>
  * dist/src/main.js`), read from there so the benchmark cannot drift from it. The REST baseline runs
@@ -21,7 +24,7 @@ const PACKAGE_JSON = ["../package.json", "../../package.json"]
 export function serviceNodeOptions(): string[] {
   const start = (JSON.parse(readFileSync(PACKAGE_JSON, "utf8")) as { scripts: { start: string } }).scripts
     .start;
-  const options = /\bnode((?: --[\w-]+(?:=\S+)?)*) dist\/src\/main\.js\b/.exec(start)?.[1];
+  const options = SERVICE_COMMAND.exec(start)?.[1];
   if (options === undefined)
     throw new Error(`package.json's start script does not run dist/src/main.js: ${start}`);
   return options.split(" ").filter(Boolean);
