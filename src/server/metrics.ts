@@ -136,9 +136,9 @@ export function createMetrics(): Metrics {
 export function countingRefusals<T extends RateLimiter>(limiter: T, metrics: Metrics): T {
   return {
     ...limiter,
-    async consume(buckets, caller) {
+    async consume(buckets, caller, limits) {
       try {
-        await limiter.consume(buckets, caller);
+        await limiter.consume(buckets, caller, limits);
       } catch (error) {
         if (error instanceof AppError && error.code === ErrorCode.RATE_LIMITED)
           metrics.rateLimitRefused(typeof buckets === "string" ? buckets : buckets.join("+"));

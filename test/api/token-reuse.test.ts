@@ -93,6 +93,39 @@ test("reuse is off by default: every mint goes to ACS", async () => {
   }
 });
 
+describe("limits with reuse on: a mint spends each limit once, a kept token none of ACS's", () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({
+      ...REUSE,
+      TOKEN_REUSE_KEYS: reuseKey(),
+      RATE_LIMIT_MINT_PER_MINUTE: "2",
+      ACS_QUOTA_MINT_PER_30S: "3",
+    });
+  });
+  afterAll(() => service?.stop());
+
+  const outcome = async (subject: string, scopes: string[]) => {
+    const result = await (await service.as(subject, ["user"])).request(op.ISSUE_MY, { scopes, minutes: 60 });
+    return result.errors[0]?.message ?? "OK";
+  };
+
+  test("the caller's own limit counts every mint once; the service-wide quota only fresh tokens", async () => {
+    // A first mint (new identity), then a fresh one with other scopes: 2 of the caller's 2.
+    expect(await outcome("limits-alice", ["CHAT"])).toBe("OK");
+    expect(await outcome("limits-alice", ["VOIP"])).toBe("OK");
+    // A kept token still counts against the caller's own limit.
+    expect(await outcome("limits-alice", ["CHAT"])).toMatch(/at most 2 per minute/);
+    // Bob's first mint is ACS's third token; his repeat is answered from the kept one, spending no quota.
+    expect(await outcome("limits-bob", ["CHAT"])).toBe("OK");
+    expect(await outcome("limits-bob", ["CHAT"])).toBe("OK");
+    expect(service.emulator!.stats().tokensIssued).toBe(3);
+    // The service-wide quota is spent by the three fresh tokens alone.
+    expect(await outcome("limits-carol", ["CHAT"])).toMatch(/across all callers/);
+    expect(service.emulator!.stats().tokensIssued).toBe(3);
+  });
+});
+
 describeWithPostgres("two replicas sharing PostgreSQL", (database) => {
   describeWithRedis("and Redis", (redisUrl) => {
     let replicas: TestService[] = [];
