@@ -163,6 +163,9 @@ export function withResilience<T extends object>(
 
   // The wait for a slot is bounded by queueTimeoutMs; a call that got its slot is never abandoned.
   const withSlot = (call: () => Promise<unknown>): Promise<unknown> => {
+    // A free slot: the call starts now, so there is no wait to bound. (The timer, the abort signal and
+    // the race below cost about 20 µs of CPU per call, and under normal load every call takes this path.)
+    if (pool.executionSlots > 0) return pool.execute(call);
     const waited = new AbortController();
     let started = false;
     const timer = setTimeout(() => waited.abort(), options.queueTimeoutMs);

@@ -4,7 +4,7 @@ import pino, { type DestinationStream, type Logger, type LoggerOptions } from "p
 // passwords, cookies. Three layers, all through pino's public hooks, each catching what the one before
 // cannot:
 //   1. REDACTED_PATHS: pino's compiled redaction for the shapes we know (request headers, errors'
-//      request configs). Fast, but exact: its wildcards match one level each.
+//      request configs). Exact paths, applied as pino serializes the line.
 //   2. Secret-named properties at any depth and in any casing or spelling (authorization,
 //      Authorization, access_token, acsToken, ACS_CONNECTION_STRING, ...): `formatters.log` and
 //      `formatters.bindings` walk each line's object and its logger's bindings (errors are serialized
@@ -51,7 +51,10 @@ export function isSecretKey(key: string): boolean {
 }
 const knownKeys = new Map<string, boolean>();
 
-// pino's compiled paths: fast, exact, and in place before layer 2 sees anything.
+// pino's compiled paths, applied as each line is serialized. Exact paths only: a path that starts with
+// a wildcard ("*.token") makes pino run its redaction on every property of every line, and that cost 10
+// to 15 µs and 10 KB of garbage per line (@pinojs/redact parses every path again on each call), for
+// names that layer 2 censors at any depth anyway.
 export const REDACTED_PATHS = [
   "req.headers.authorization",
   "req.headers.cookie",
@@ -66,15 +69,10 @@ export const REDACTED_PATHS = [
   "err.response.request.headers.authorization",
   "authorization",
   "token",
-  "*.token",
   "accessToken",
-  "*.accessToken",
   "accessKey",
-  "*.accessKey",
   "connectionString",
-  "*.connectionString",
   "password",
-  "*.password",
 ];
 
 const MAX_DEPTH = 32;
@@ -108,12 +106,25 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return redactedError(value, depth);
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
   if (value instanceof Date) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [
-      key,
-      isSecretKey(key) && item !== null && item !== undefined ? CENSOR : redactSecrets(item, depth + 1),
-    ]),
-  );
+  const record = value as Record<string, unknown>;
+  // A plain object with nothing to censor is returned as it is (most lines: a request's few fields);
+  // anything else becomes a plain copy, so no class's toJSON or getter is left to run on unwalked data.
+  const prototype = Object.getPrototypeOf(record) as unknown;
+  let copy: Record<string, unknown> | undefined =
+    prototype === Object.prototype || prototype === null ? undefined : {};
+  const keys = Object.keys(record);
+  for (let i = 0; i < keys.length; i += 1) {
+    const key = keys[i];
+    const item = record[key];
+    const clean =
+      isSecretKey(key) && item !== null && item !== undefined ? CENSOR : redactSecrets(item, depth + 1);
+    if (copy === undefined && clean !== item) {
+      copy = {};
+      for (let j = 0; j < i; j += 1) copy[keys[j]] = record[keys[j]];
+    }
+    if (copy !== undefined) copy[key] = clean;
+  }
+  return copy ?? record;
 }
 
 // Layer 3: values shaped like secrets, wherever they appear in a string (quotes and backslashes bound the
@@ -158,10 +169,12 @@ export function loggerOptions(level: string): LoggerOptions {
     },
     hooks: {
       logMethod(args, method) {
-        method.apply(
-          this,
-          args.map((arg) => (typeof arg === "string" ? scrubText(arg) : arg)) as Parameters<typeof method>,
-        );
+        // In place: the arguments are this call's own array.
+        for (let i = 0; i < args.length; i += 1) {
+          const arg: unknown = args[i];
+          if (typeof arg === "string") args[i] = scrubText(arg);
+        }
+        method.apply(this, args);
       },
     },
   };

@@ -333,6 +333,18 @@ describe("asking for more than the policy allows is FORBIDDEN, never clamped", (
     });
   });
 
+  test("a role whose name spells out other roles gets none of theirs, after those roles were seen", async () => {
+    // What a set of roles may do is worked out once per set; a single role named like a set is its own.
+    const permissionsOf = async (subject: string, roles: string[]) => {
+      const client = await service.as(subject, roles);
+      return (await client.request(op.VIEWER)).data!.viewer.permissions as string[];
+    };
+    expect(await permissionsOf("two-roles", ["user", "admin"])).toContain("audit:read");
+    for (const spelled of ["user,admin", "user\nadmin", 'user","admin', '["user","admin"]'])
+      expect(await permissionsOf("one-role", [spelled])).toEqual([]);
+    expect(await permissionsOf("two-roles-again", ["admin", "user"])).toContain("audit:read");
+  });
+
   test("within its policy a guest gets exactly what it asked for (the positive control)", async () => {
     const sent = await send(tokens.gail, op.ISSUE_MY, { scopes: ["VOIP_JOIN"], minutes: 60 });
     const minted = sent.body.data!.issueMyAccessToken;

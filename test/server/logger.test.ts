@@ -96,4 +96,22 @@ describe("the logger's redaction", () => {
     const text = capture((logger) => logger.info("bearer token missing; Basic auth is refused"));
     expect(text).toContain("bearer token missing; Basic auth is refused");
   });
+
+  test("an object's own toJSON or getters never run on unwalked data; the logged object is left as it was", () => {
+    class Session {
+      id = "session-1";
+      toJSON() {
+        return { note: jwt };
+      }
+      get leaked() {
+        return jwt;
+      }
+    }
+    const fields = { requestId: "r-1", nested: { accessToken: jwt, kept: "visible" } };
+    const text = capture((logger) => logger.info({ session: new Session(), fields }));
+    expectNoSecret(text);
+    expect(text).toContain('"session":{"id":"session-1"}');
+    expect(text).toContain('"kept":"visible"');
+    expect(fields.nested.accessToken).toBe(jwt); // censored in the line, not in the caller's object
+  });
 });
