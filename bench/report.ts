@@ -151,10 +151,10 @@ const show = ({ min, median, max }: Spread, unit = "") => `${median}${unit} (${m
 /** The short table: per database, each scenario's figures, then each target with pass or fail. */
 export function table(
   summaries: Summary[],
-  meta: { rounds: number; seconds: number; warmupSeconds: number; concurrency: number },
+  meta: { rounds: number; seconds: number; warmupSeconds: number; slices: number; concurrency: number },
 ): string {
   const lines = [
-    `Median of ${meta.rounds} interleaved rounds, every other one in reverse order (min–max); ${meta.concurrency} callers, ${meta.seconds} s per throughput phase, each after ${meta.warmupSeconds} s of the same load unmeasured.`,
+    `Median of ${meta.rounds} rounds (min–max); ${meta.concurrency} callers. In each round, every scenario's ${meta.seconds} s throughput phase, and the ${meta.warmupSeconds} s of the same load unmeasured before it, are taken in ${meta.slices} turns of the scenarios (A B C, C B A, ...); then each one's latency at half load.`,
     "",
   ];
   for (const summary of summaries) {

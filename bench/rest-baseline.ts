@@ -2,15 +2,17 @@
 // GraphQL, from the service's own building blocks (configuration, bearer verifier, store, ACS backend,
 // audit log). It does the work a mint needs and nothing more: the bearer check, the owner lookup
 // through the service's owner cache (the identity is created on a caller's first mint, through the
-// service's creation ledger), the SDK call and the audit insert, so the same one SQL statement as a
-// repeat mint of the service. No policy, rate limits or request log: what the service spends beyond
-// this is what the GraphQL mint's ratio to it shows.
+// service's creation ledger), the SDK call and the audit insert (the same row as the service writes,
+// with a request id), so the same one SQL statement as a repeat mint of the service. No policy, rate
+// limits or request log: what the service spends beyond this is what the GraphQL mint's ratio to it
+// shows.
 //
 //   POST /mint  {"scopes": ["chat", "voip"]}  with  Authorization: Bearer <token>  ->  {token, expiresOn}
 //
 // Run from the build as its own process: `node dist/bench/rest-baseline.js`, configured like the service
 // (DATA_DIR, DATABASE_URL, ACS_CONNECTION_STRING, PORT, HOST); it needs ACS_CONNECTION_STRING.
 import express from "express";
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { createAcsBackend } from "../src/acs";
 import {
@@ -84,7 +86,9 @@ async function main() {
         expiresOn: issued.expiresOn,
         outcome: "success",
         errorCode: null,
-        requestId: null,
+        // The same row as the service's: a request id of its own and the caller's kind.
+        requestId: randomUUID(),
+        callerKind: "subject",
         operation,
       });
       res.json({ token: issued.token, expiresOn: issued.expiresOn });
