@@ -8,6 +8,19 @@ import { isIPv4, isIPv6 } from "node:net";
  */
 export function addressKey(address: string | null): string {
   if (!address) return "unknown";
+  // Every request asks this of its address, and node's IPv6 test is a long regular expression: the
+  // answer is kept per address (bounded: addresses come from the network).
+  let key = known.get(address);
+  if (key === undefined) {
+    key = keyOf(address);
+    if (known.size >= 1_000) known.clear();
+    known.set(address, key);
+  }
+  return key;
+}
+const known = new Map<string, string>();
+
+function keyOf(address: string): string {
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
   if (mapped && isIPv4(mapped[1])) return mapped[1];
   const bare = address.replace(/%.*$/, ""); // a zone id (fe80::1%eth0) names an interface, not a host

@@ -14,7 +14,7 @@ import { AppError, ErrorCode, serviceUnavailable } from "../errors";
 import type { Caller } from "../identity/caller";
 import type { RateBucket } from "../identity/model";
 import { rateLimitFor } from "../identity/policy";
-import type { RateLimiter } from "../identity/ports";
+import type { LimitScope, RateLimiter } from "../identity/ports";
 import { addressKey } from "./address";
 
 export { addressKey } from "./address";
@@ -43,13 +43,25 @@ const ACTIONS: Record<RateBucket, string> = {
   denial: "refused requests",
 };
 
-/** One quota a request must fit: a limiter, the key it counts this caller under, and how to say no. */
-interface Charge {
+/** A quota a request has spent a point of: given back when a later quota refuses the request. */
+interface Taken {
   limiter: RateLimiterAbstract;
   key: string;
-  refusal: (retryAfterSeconds: number) => string;
-  /** The service-wide budget (ACS's quota), as opposed to the caller's own limits. */
-  serviceWide: boolean;
+}
+
+/** Which quota refused, to tell the caller: the limit and what it counts. */
+type Quota = "principal" | "address" | "service";
+
+function refusal(quota: Quota, bucket: RateBucket, limit: number, retry: number): string {
+  const action = ACTIONS[bucket];
+  switch (quota) {
+    case "principal":
+      return `Too many ${action}: you may make at most ${limit} per minute. Retry after ${retry} seconds.`;
+    case "address":
+      return `Too many ${action} from your network address: at most ${limit} per minute. Retry after ${retry} seconds.`;
+    case "service":
+      return `The service's ACS quota is spent for now (${limit} ${action} per 30 seconds across all callers). Retry after ${retry} seconds.`;
+  }
 }
 
 /**
@@ -69,6 +81,8 @@ const loadRedis = (): typeof RedisClient => (require("ioredis") as typeof import
 export function createRateLimiter(
   settings: RateLimitSettings,
   logger?: Pick<Logger, "warn" | "info">,
+  /** Told of each RATE_LIMITED refusal, with the buckets asked for ("create+mint" for two). */
+  onRefused?: (buckets: string) => void,
 ): ClosableRateLimiter {
   const redis: RedisClient | undefined = settings.redisUrl
     ? new (loadRedis())(settings.redisUrl, {
@@ -115,52 +129,57 @@ export function createRateLimiter(
     return limiter;
   };
 
-  const chargesFor = (bucket: RateBucket, caller: Caller): Charge[] => {
-    const action = ACTIONS[bucket];
+  // Each bucket's limiters, made once: the per-address and service-wide ones, and one per-principal
+  // limiter per limit in use (roles may set their own).
+  const limitersOf = (bucket: RateBucket) => {
+    const principal = new Map<number, RateLimiterAbstract>();
+    return {
+      address: limiterFor(`${prefix}:${bucket}:address`, settings.rateLimitsPerAddress[bucket], 60),
+      service: limiterFor(`${prefix}:${bucket}:service`, settings.acsQuota[bucket], 30),
+      principal(points: number) {
+        let limiter = principal.get(points);
+        if (!limiter)
+          principal.set(points, (limiter = limiterFor(`${prefix}:${bucket}:principal`, points, 60)));
+        return limiter;
+      },
+    };
+  };
+  const byBucket = new Map<RateBucket, ReturnType<typeof limitersOf>>();
+
+  // The three quotas of each bucket in turn, each awaited before the next: a refused request must not
+  // hold another quota's point even for a moment (a caller at their own limit must not take a
+  // service-wide point that someone else's request then misses).
+  const spend = async (
+    buckets: readonly RateBucket[],
+    caller: Caller,
+    limits: LimitScope,
+    taken: Taken[],
+  ): Promise<void> => {
     const address = addressKey(caller.clientAddress);
-    const perPrincipal = rateLimitFor(caller.effective, bucket, settings.rateLimits[bucket]);
-    const perAddress = settings.rateLimitsPerAddress[bucket];
-    const serviceWide = settings.acsQuota[bucket];
-    return [
-      {
-        limiter: limiterFor(`${prefix}:${bucket}:principal`, perPrincipal, 60),
+    for (const bucket of buckets) {
+      let limiters = byBucket.get(bucket);
+      if (limiters === undefined) byBucket.set(bucket, (limiters = limitersOf(bucket)));
+      if (limits !== "service") {
+        const perPrincipal = rateLimitFor(caller.effective, bucket, settings.rateLimits[bucket]);
         // Subjects and addresses in separate key spaces: no subject can name an anonymous address's key.
-        key: caller.subject === null ? `anonymous:${address}` : `subject:${caller.subject}`,
-        serviceWide: false,
-        refusal: (retry) =>
-          `Too many ${action}: you may make at most ${perPrincipal} per minute. Retry after ${retry} seconds.`,
-      },
-      {
-        limiter: limiterFor(`${prefix}:${bucket}:address`, perAddress, 60),
-        key: address,
-        serviceWide: false,
-        refusal: (retry) =>
-          `Too many ${action} from your network address: at most ${perAddress} per minute. Retry after ${retry} seconds.`,
-      },
-      {
-        limiter: limiterFor(`${prefix}:${bucket}:service`, serviceWide, 30),
-        key: "all",
-        serviceWide: true,
-        refusal: (retry) =>
-          `The service's ACS quota is spent for now (${serviceWide} ${action} per 30 seconds across all callers). Retry after ${retry} seconds.`,
-      },
-    ];
+        const key = caller.subject === null ? `anonymous:${address}` : `subject:${caller.subject}`;
+        await take(limiters.principal(perPrincipal), key, taken, "principal", bucket, perPrincipal);
+        const perAddress = settings.rateLimitsPerAddress[bucket];
+        await take(limiters.address, address, taken, "address", bucket, perAddress);
+      }
+      if (limits !== "caller")
+        await take(limiters.service, "all", taken, "service", bucket, settings.acsQuota[bucket]);
+    }
   };
 
   return {
     async consume(buckets, caller, limits = "all") {
-      const taken: Charge[] = [];
+      const taken: Taken[] = [];
       try {
-        const charges = (typeof buckets === "string" ? [buckets] : buckets).flatMap((bucket) =>
-          chargesFor(bucket, caller).filter(({ serviceWide }) =>
-            limits === "all" ? true : limits === "service" ? serviceWide : !serviceWide,
-          ),
-        );
-        for (const charge of charges) {
-          await take(charge);
-          taken.push(charge);
-        }
+        await spend(typeof buckets === "string" ? [buckets] : buckets, caller, limits, taken);
       } catch (error) {
+        if (onRefused && error instanceof AppError && error.code === ErrorCode.RATE_LIMITED)
+          onRefused(typeof buckets === "string" ? buckets : buckets.join("+"));
         // Best effort: if the store fails now too, the points expire with their window anyway.
         await Promise.all(taken.map(({ limiter, key }) => limiter.reward(key, 1).catch(() => undefined)));
         throw error;
@@ -175,13 +194,23 @@ export function createRateLimiter(
   };
 }
 
-async function take({ limiter, key, refusal }: Charge): Promise<void> {
+async function take(
+  limiter: RateLimiterAbstract,
+  key: string,
+  taken: Taken[],
+  quota: Quota,
+  bucket: RateBucket,
+  limit: number,
+): Promise<void> {
   try {
     await limiter.consume(key);
+    taken.push({ limiter, key });
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) {
       const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      throw new AppError(ErrorCode.RATE_LIMITED, refusal(retryAfterSeconds), { retryAfterSeconds });
+      throw new AppError(ErrorCode.RATE_LIMITED, refusal(quota, bucket, limit, retryAfterSeconds), {
+        retryAfterSeconds,
+      });
     }
     // The store failed (Redis unreachable or too slow). Fail closed: without a working limit nothing is
     // sent to ACS. SERVICE_UNAVAILABLE says it is transient (INTERNAL means a bug); the cause is logged

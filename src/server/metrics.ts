@@ -1,7 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { AcsHealth, AcsObserver, CircuitName } from "../acs/resilience";
-import { AppError, ErrorCode } from "../errors";
-import type { RateLimiter } from "../identity/ports";
 
 /** Prometheus metrics. Labels come from fixed sets (operation type, error code), never from input. */
 export interface Metrics {
@@ -129,21 +127,5 @@ export function createMetrics(): Metrics {
     reconcilerFinding: (kind) => findings.inc({ kind }),
     unknownCreate: () => unknownCreates.inc(),
     readinessFailed: (check) => readiness.inc({ check }),
-  };
-}
-
-/** The limiter, counting its RATE_LIMITED refusals by bucket. */
-export function countingRefusals<T extends RateLimiter>(limiter: T, metrics: Metrics): T {
-  return {
-    ...limiter,
-    async consume(buckets, caller, limits) {
-      try {
-        await limiter.consume(buckets, caller, limits);
-      } catch (error) {
-        if (error instanceof AppError && error.code === ErrorCode.RATE_LIMITED)
-          metrics.rateLimitRefused(typeof buckets === "string" ? buckets : buckets.join("+"));
-        throw error;
-      }
-    },
   };
 }

@@ -29,7 +29,7 @@ import { healthRoutes } from "./health";
 import { createHttpServer } from "./http-server";
 import { indexRoutes } from "./index-routes";
 import { createLogger, type Logger } from "./logger";
-import { countingRefusals, createMetrics, type Metrics } from "./metrics";
+import { createMetrics, type Metrics } from "./metrics";
 import { startOpsServer } from "./ops-server";
 import { makeDataDirPrivate } from "./private-data-dir";
 import { maxTokensMiddleware } from "./query-limits";
@@ -128,7 +128,7 @@ export async function startService(
     cleanups.push(["database", () => store.close()]);
     // Again, for the files PGlite has just created (it gives them mode 0666 whatever the umask).
     securePrivateData();
-    const limiter = countingRefusals(createRateLimiter(config, logger), metrics);
+    const limiter = createRateLimiter(config, logger, metrics.rateLimitRefused);
     cleanups.push(["rate limiter", () => limiter.close()]);
 
     const devIssuer = config.auth.devTokens ? await loadOrCreateDevIssuer(config.dataDir) : undefined;

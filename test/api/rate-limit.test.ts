@@ -26,6 +26,9 @@ describe("in memory (one process)", () => {
     expect(limited.errors[0].extensions.retryAfterSeconds).toBeLessThanOrEqual(60);
     const bob = await service.as("bob", ["user"]);
     expect((await bob.request(op.ISSUE_MY, { scopes: ["CHAT"] })).errors).toEqual([]);
+    // Operators see the refusal, by bucket.
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/^rate_limit_refusals_total\{bucket="mint"\} 1$/m);
   });
 });
 
