@@ -24,9 +24,7 @@ async function main(): Promise<void> {
   ];
   if (service.opsUrl) lines.push(`  ops:      ${service.opsUrl}/metrics, ${service.opsUrl}/readyz/detail`);
   if (service.devIssuer) lines.push(`  token:    npm run token -- --sub alice --roles user`);
-  // The log writes stdout asynchronously: let its lines (the warnings above) out first, so the
-  // summary comes after them and no two writes to stdout overlap.
-  await new Promise<void>((resolve) => service.logger.flush(() => resolve()));
+  // The log's lines (the warnings above) are already written: its writes are synchronous.
   process.stdout.write(`${lines.join("\n")}\n`);
 
   // Drain (see src/server/drain.ts), then close the pools. Exit codes: 0 every accepted request

@@ -181,14 +181,14 @@ export function loggerOptions(level: string): LoggerOptions {
 }
 
 /**
- * JSON lines to stdout, or to `destination`. Stdout is written asynchronously: lines logged while a
- * write is in flight go out together in the next one, instead of one blocking write per line (one per
- * request at info). pino writes what is left synchronously when the process exits; a SIGKILL may lose
- * the lines of the last write in flight.
+ * JSON lines to stdout, or to `destination`. Stdout is written synchronously, one write per line, as
+ * pino does by default: handing each write to Node's thread pool instead cost about 33 µs of the
+ * process's CPU per line on a 2-core VM, against 2.6 µs for the write itself. Nothing is held back, so
+ * no line is lost when the process is killed; a reader of stdout that stops reading stalls the service.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return redactingChildren(
-    pino(loggerOptions(level), destination ?? pino.destination({ dest: 1, sync: false })),
+    pino(loggerOptions(level), destination ?? pino.destination({ dest: 1, sync: true })),
   );
 }
 
