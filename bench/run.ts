@@ -34,8 +34,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
 // A server left idle loses its optimized code: after 30 s without requests, the service spent 2.8 to 3.0
 // ms of CPU per mint in its first second back and 1.1 to 1.2 from the fifth on; the REST baseline 1.6 to
-// 2.1, then 0.7 to 0.8. Every other scenario's phases leave a server idle that long, so each measured
-// phase comes after this much of the same load, unmeasured.
+// 2.1, then 0.7 to 0.8. The latency phases of the other scenarios leave a server idle for a while, so
+// each round starts with this much of every scenario's load, unmeasured (in turns, like the phase).
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
 // Each scenario's warm-up and throughput phase are taken in this many turns (see inTurns).
 const SLICES = Math.max(1, Math.round(Number(process.env.BENCH_SLICES ?? 4)));
