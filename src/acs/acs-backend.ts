@@ -26,6 +26,9 @@ export type AcsBackendOptions = (
 // reachable and accepts our credential without creating or changing anything.
 const PROBE_IDENTITY = "8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000-000000000000";
 
+/** What AbortSignal.timeout aborts with, so the error mapping reads it the same way. */
+const timedOut = () => new DOMException("The operation was aborted due to timeout", "TimeoutError");
+
 export function createAcsBackend(options: AcsBackendOptions): AcsIdentityBackend {
   const endpoint =
     "connectionString" in options
@@ -45,11 +48,17 @@ export function createAcsBackend(options: AcsBackendOptions): AcsIdentityBackend
       ? new CommunicationIdentityClient(options.connectionString, clientOptions)
       : new CommunicationIdentityClient(options.endpoint, options.credential, clientOptions);
 
+  // The deadline's timer is cleared when the call settles. (AbortSignal.timeout's is not: it fires
+  // later for every call whose signal is still reachable, making an error and an abort event each.)
   const call = async <T>(operation: string, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(timedOut()), options.timeoutMs);
     try {
-      return await run(AbortSignal.timeout(options.timeoutMs));
+      return await run(deadline.signal);
     } catch (error) {
       throw mapAcsError(operation, error, options.timeoutMs);
+    } finally {
+      clearTimeout(timer);
     }
   };
   const user = (id: string) => ({ communicationUserId: id });
