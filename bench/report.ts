@@ -12,8 +12,8 @@ export interface RoundFigures {
   emulatorCpuMsPerOp: number;
   /** CPU time of the load generator per operation: for sdk-floor, what the SDK client itself costs. */
   loadGeneratorCpuMsPerOp: number;
-  /** Open loop at about half of this round's throughput. */
-  halfLoad: { rate: number; p50Ms: number; p99Ms: number };
+  /** Open loop at about half of this round's throughput (none for a throughput-only scenario). */
+  halfLoad?: { rate: number; p50Ms: number; p99Ms: number };
   errors: number;
 }
 
@@ -58,8 +58,8 @@ export function summarize(results: DatabaseResults) {
           cpuMsPerOp: per(name, (f) => f.cpuMsPerOp),
           emulatorCpuMsPerOp: per(name, (f) => f.emulatorCpuMsPerOp),
           loadGeneratorCpuMsPerOp: per(name, (f) => f.loadGeneratorCpuMsPerOp),
-          halfLoadP50Ms: per(name, (f) => f.halfLoad.p50Ms),
-          halfLoadP99Ms: per(name, (f) => f.halfLoad.p99Ms),
+          halfLoadP50Ms: results.rounds[0][name].halfLoad && per(name, (f) => f.halfLoad!.p50Ms),
+          halfLoadP99Ms: results.rounds[0][name].halfLoad && per(name, (f) => f.halfLoad!.p99Ms),
           peakRssMiB: results.peakRssMiB[name],
         },
       ]),
@@ -70,8 +70,11 @@ export function summarize(results: DatabaseResults) {
       mintToRestCpuPerOp: ratio((f) => f.cpuMsPerOp, "graphql-mint", "rest-baseline"),
       reuseToMintThroughput: ratio((f) => f.opsPerSecond, "graphql-mint-reuse", "graphql-mint"),
       routerToMintThroughput: ratio((f) => f.opsPerSecond, "router-mint", "graphql-mint"),
+      mintToCoreThroughput: ratio((f) => f.opsPerSecond, "graphql-mint", "rest-core"),
+      mintToCoreCpuPerOp: ratio((f) => f.cpuMsPerOp, "graphql-mint", "rest-core"),
+      coreToRestCpuPerOp: ratio((f) => f.cpuMsPerOp, "rest-core", "rest-baseline"),
       mintMinusRestP99Ms: spread(
-        results.rounds.map((r) => r["graphql-mint"].halfLoad.p99Ms - r["rest-baseline"].halfLoad.p99Ms),
+        results.rounds.map((r) => r["graphql-mint"].halfLoad!.p99Ms - r["rest-baseline"].halfLoad!.p99Ms),
       ),
     },
     coldStartMs: spread(results.coldStartMs),
@@ -146,7 +149,8 @@ export function targets(summary: Summary): Target[] {
   ];
 }
 
-const show = ({ min, median, max }: Spread, unit = "") => `${median}${unit} (${min}–${max})`;
+const show = (spread: Spread | undefined, unit = "") =>
+  spread ? `${spread.median}${unit} (${spread.min}–${spread.max})` : "—";
 
 /** The short table: per database, each scenario's figures, then each target with pass or fail. */
 export function table(
@@ -174,6 +178,8 @@ export function table(
       `Token reuse on / off, mint throughput: ${show(summary.ratios.reuseToMintThroughput)} (no goal: it shows what reuse saves the service, beyond the ACS calls).`,
       "",
       `Through the router / direct, mint throughput: ${show(summary.ratios.routerToMintThroughput)} (no goal: it shows what the router hop costs; router-mint's server CPU and RSS are the router process's own, the service's share is graphql-mint's).`,
+      "",
+      `GraphQL / the same core over REST (rest-core), mint CPU per op: ${show(summary.ratios.mintToCoreCpuPerOp)}, throughput: ${show(summary.ratios.mintToCoreThroughput)}; the core over REST / the REST baseline, CPU per op: ${show(summary.ratios.coreToRestCpuPerOp)} (no goal: the first is what the GraphQL layer costs, the second what the service's policy, rate limits, ACS resilience, audit trail, log line and metrics cost).`,
     );
     lines.push("", "| target | measured | goal | |", "| --- | --- | --- | --- |");
     for (const target of targets(summary)) {

@@ -7,6 +7,12 @@
 // limits or request log: what the service spends beyond this is what the GraphQL mint's ratio to it
 // shows.
 //
+// With REST_BASELINE_CORE=true it is the service's core instead (the `rest-core` scenario): the same
+// endpoint calls the identity core as the service assembles it (src/server/identity-core.ts: the policy,
+// the rate limits, ACS behind the resilience decorator, the audit trail), builds the caller with the
+// service's own context factory, and logs and counts each request as the service does. What the GraphQL
+// mint spends beyond this is the GraphQL layer's own cost (Apollo Server, graphql-js, type-graphql).
+//
 //   POST /mint  {"scopes": ["chat", "voip"]}  with  Authorization: Bearer <token>  ->  {token, expiresOn}
 //
 // Run from the build as its own process: `node dist/bench/rest-baseline.js`, configured like the service
@@ -23,10 +29,19 @@ import {
 } from "../src/auth";
 import { loadConfig } from "../src/config";
 import { AppError } from "../src/errors";
+import type { IdentityService } from "../src/identity";
 import { MAX_TOKEN_MINUTES, type AcsScope } from "../src/identity/model";
 import { OwnerCache } from "../src/identity/owner-cache";
 import { IdentityProvisioner } from "../src/identity/provisioning";
 import { openStore } from "../src/store";
+import { clientAddress } from "../src/server/client-address";
+import { createContextFactory } from "../src/server/context";
+import { createIdentityService, resilientAcs } from "../src/server/identity-core";
+import { createLogger } from "../src/server/logger";
+import { createMetrics } from "../src/server/metrics";
+import { createRateLimiter } from "../src/ratelimit";
+import { loadPolicy } from "../src/auth";
+import type { Req, Res } from "../src/server/middleware";
 
 async function main() {
   const config = loadConfig();
@@ -59,10 +74,7 @@ async function main() {
   );
   const operation = "POST /mint";
 
-  const app = express();
-  app.disable("x-powered-by");
-  app.set("etag", false);
-  app.post("/mint", express.json(), async (req, res) => {
+  const plainMint = async (req: express.Request, res: express.Response) => {
     try {
       const { subject } = await verifier.authenticate(req.headers.authorization);
       if (subject === null) return void res.status(401).json({ error: "UNAUTHENTICATED" });
@@ -96,7 +108,16 @@ async function main() {
       const code = error instanceof AppError ? error.code : "INTERNAL";
       res.status(code === "UNAUTHENTICATED" ? 401 : 500).json({ error: code });
     }
-  });
+  };
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.post(
+    "/mint",
+    express.json(),
+    process.env.REST_BASELINE_CORE === "true" ? coreMint(config, acs, store, verifier) : plainMint,
+  );
 
   const server = http.createServer({ keepAliveTimeout: 5_000 }, app);
   server.listen(config.port, config.host, () =>
@@ -108,6 +129,68 @@ async function main() {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+/**
+ * The same endpoint over the service's core: the identity core, caller and request line built by the
+ * service's own code, as the GraphQL route and its logging plugin do (headers, request id, log line,
+ * metrics), without Apollo Server, graphql-js or type-graphql.
+ */
+function coreMint(
+  config: ReturnType<typeof loadConfig>,
+  sdkBackend: ReturnType<typeof createAcsBackend>,
+  store: Awaited<ReturnType<typeof openStore>>,
+  verifier: ReturnType<typeof withVerifiedCache>,
+) {
+  const logger = createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const limiter = createRateLimiter(config, logger, metrics.rateLimitRefused);
+  const acs = resilientAcs(sdkBackend, config, metrics);
+  const identities: IdentityService = createIdentityService(config, {
+    acs,
+    store,
+    limiter,
+    tokenCache: undefined,
+    metrics,
+  });
+  const context = createContextFactory({
+    policy: loadPolicy(config.policyFile),
+    identities,
+    clientAddress: clientAddress(config.http.trustProxy),
+  });
+  return async (req: express.Request, res: express.Response) => {
+    const started = process.hrtime.bigint();
+    const locals = (res.locals = { requestId: randomUUID(), clientRequestId: null } as Record<
+      string,
+      unknown
+    >);
+    res.setHeader("x-content-type-options", "nosniff");
+    res.setHeader("cache-control", "no-store");
+    res.setHeader("x-request-id", locals.requestId as string);
+    let code = "OK";
+    let subject: string | null = null;
+    try {
+      locals.principal = await verifier.authenticate(req.headers.authorization);
+      const { caller } = await context(req as Req, res as unknown as Res);
+      subject = caller.subject;
+      const scopes = (req.body as { scopes: AcsScope[] }).scopes;
+      const minted = await identities.tokens.issueMyAccessToken(
+        { ...caller, operation: "Mutation.issueMyAccessToken" },
+        scopes,
+        null,
+      );
+      res.json({ token: minted.token, expiresOn: minted.expiresOn });
+    } catch (error) {
+      code = error instanceof AppError ? error.code : "INTERNAL";
+      res.status(code === "UNAUTHENTICATED" ? 401 : 500).json({ error: code });
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    metrics.observeOperation("mutation", code, seconds);
+    logger.info(
+      { requestId: locals.requestId, operation: "mutation", subject, code, ms: Math.round(seconds * 1000) },
+      "rest",
+    );
+  };
 }
 
 main().catch((error: unknown) => {

@@ -113,6 +113,23 @@ async function inTurns(
   return sums;
 }
 
+/** The latency at about half of `opsPerSecond`, after a turn of full load to bring the server back. */
+async function halfLoad(scenario: Scenario, opsPerSecond: number, errors: string[]) {
+  // The other scenarios' latency phases kept this one idle: its optimized code back first.
+  await closedLoop(scenario.operation, {
+    seconds: SECONDS / SLICES,
+    concurrency: CONCURRENCY,
+    users: USERS,
+  });
+  const half = await openLoop(scenario.operation, {
+    seconds: SECONDS * 0.75,
+    rate: Math.max(1, opsPerSecond / 2),
+    users: USERS,
+  });
+  if (half.errors) errors.push(`${scenario.name}: ${half.errors} failed, first: ${half.firstError}`);
+  return { ...half, rate: Math.round(half.rate) };
+}
+
 /**
  * One round of every scenario: their warm-up and then their throughput at fixed concurrency (with CPU
  * per op), each in turns (`inTurns`); then, one scenario after the other, a short warm-up and the latency
@@ -131,43 +148,35 @@ async function measureRound(
     const sum = full.get(scenario)!;
     const opsPerSecond = Math.round(sum.operations / sum.seconds);
     const perOp = (ms: number) => Number((ms / Math.max(1, sum.operations)).toFixed(3));
-    // The other scenarios' latency phases kept this one idle: its optimized code back first.
-    await closedLoop(scenario.operation, {
-      seconds: SECONDS / SLICES,
-      concurrency: CONCURRENCY,
-      users: USERS,
-    });
-    const half = await openLoop(scenario.operation, {
-      seconds: SECONDS * 0.75,
-      rate: Math.max(1, opsPerSecond / 2),
-      users: USERS,
-    });
-    if (half.errors) errors.push(`${scenario.name}: ${half.errors} failed, first: ${half.firstError}`);
     const cpuMsPerOp = perOp(sum.serverCpuMs);
+    const half = scenario.throughputOnly ? undefined : await halfLoad(scenario, opsPerSecond, errors);
     say(
-      `  ${scenario.name}: ${opsPerSecond} ops/s, ${cpuMsPerOp} ms CPU/op; at ${Math.round(half.rate)}/s ` +
-        `p50 ${half.p50Ms} ms, p99 ${half.p99Ms} ms`,
+      `  ${scenario.name}: ${opsPerSecond} ops/s, ${cpuMsPerOp} ms CPU/op` +
+        (half ? `; at ${half.rate}/s p50 ${half.p50Ms} ms, p99 ${half.p99Ms} ms` : ""),
     );
     figures.set(scenario, {
       opsPerSecond,
       cpuMsPerOp,
       emulatorCpuMsPerOp: perOp(sum.emulatorCpuMs),
       loadGeneratorCpuMsPerOp: perOp(sum.loadGeneratorCpuMs),
-      halfLoad: { rate: Math.round(half.rate), p50Ms: half.p50Ms, p99Ms: half.p99Ms },
-      errors: sum.errors + half.errors,
+      halfLoad: half && { rate: half.rate, p50Ms: half.p50Ms, p99Ms: half.p99Ms },
+      errors: sum.errors + (half?.errors ?? 0),
     });
   }
   // In the scenarios' own order, whatever order the latency phases ran in (the report follows it).
   return Object.fromEntries(scenarios.map((scenario) => [scenario.name, figures.get(scenario)!]));
 }
 
-/** Every user's first mint (which creates their identity), then a run to warm the JIT and sockets. */
+/**
+ * Every user's first mint (which creates their identity), then a short run to open the sockets and
+ * start the JIT (each round's own warm-up, in turns, does the rest).
+ */
 async function warmUp(operation: Operation): Promise<void> {
   for (let first = 0; first < USERS; first += CONCURRENCY) {
     await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => operation(first + i)));
   }
   const warm = await closedLoop(operation, {
-    seconds: WARMUP_SECONDS,
+    seconds: 1,
     concurrency: CONCURRENCY,
     users: USERS,
   });
@@ -178,11 +187,11 @@ async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<Da
   const stack = await prepareStack(database, shared);
   const firstMint = (url: string) => () => mintOverGraphql(url, shared.bearers[0]).then(() => true);
   try {
-    say(`${database}: starting the service, the REST baseline and the router`);
+    say(`${database}: starting the service, the REST baselines and the router`);
     const service = await startAndWait(stack.service, firstMint(stack.service.url));
-    const rest = await startAndWait(stack.restBaseline, () =>
-      mintOverRest(stack.restBaseline.url, shared.bearers[0]).then(() => true),
-    );
+    const firstRestMint = (url: string) => () => mintOverRest(url, shared.bearers[0]).then(() => true);
+    const rest = await startAndWait(stack.restBaseline, firstRestMint(stack.restBaseline.url));
+    const restCore = await startAndWait(stack.restCore, firstRestMint(stack.restCore.url));
     const reuse = await startAndWait(stack.serviceWithReuse, firstMint(stack.serviceWithReuse.url));
     const router = await startAndWait(stack.router, firstMint(stack.router.url));
     const scenarios = [
@@ -191,6 +200,7 @@ async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<Da
       shared.floor,
       graphqlMint(reuse, stack.serviceWithReuse.url, shared.bearers, "graphql-mint-reuse"),
       graphqlMint(router, stack.router.url, shared.bearers, "router-mint"),
+      restMint(restCore, stack.restCore.url, shared.bearers, "rest-core"),
     ];
     for (const scenario of scenarios) await warmUp(scenario.operation);
 
@@ -205,7 +215,7 @@ async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<Da
     say(`${database}: federation batch`);
     const owners = Array.from({ length: 100 }, (_, i) => `bench-user-${i}`);
     const federation = await benchFederationBatch(stack.service.url, shared.routerBearer, owners, ROUNDS);
-    await Promise.all([router.stop(), service.stop(), rest.stop(), reuse.stop()]);
+    await Promise.all([router.stop(), service.stop(), rest.stop(), reuse.stop(), restCore.stop()]);
 
     say(`${database}: cold start`);
     const coldStartMs = await benchColdStart(

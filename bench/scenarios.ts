@@ -17,6 +17,8 @@ export const SCENARIOS = {
   "router-mint":
     "the same mint through the router (Hive Gateway, bench/router.ts) enforcing @authenticated/@requiresScopes with JWT auth, in front of the graphql-mint service",
   "rest-baseline": "the same mint as one hand-written REST endpoint (bench/rest-baseline.ts), no GraphQL",
+  "rest-core":
+    "the same REST endpoint over the service's core (REST_BASELINE_CORE=true): its policy, rate limits, ACS resilience, audit trail, request log and metrics, no GraphQL; throughput and CPU only",
   "sdk-floor": "the SDK's getToken straight into the emulator (no service)",
 };
 
@@ -26,6 +28,8 @@ export interface Scenario {
   /** The process whose CPU time per operation and peak memory are this scenario's own. */
   server: ServerProcess;
   operation: Operation;
+  /** No latency phase: the scenario is measured for throughput and CPU only. */
+  throughputOnly?: boolean;
 }
 
 /**
@@ -60,13 +64,19 @@ export async function mintOverGraphql(url: string, bearer: string): Promise<void
   assertToken(token, "graphql mint");
 }
 
-/** The same mint as `POST /mint` of bench/rest-baseline.ts. */
-export function restMint(restBaseline: ServerProcess, url: string, bearers: string[]): Scenario {
+/** The same mint as `POST /mint` of bench/rest-baseline.ts (`rest-core`: run over the service's core). */
+export function restMint(
+  restBaseline: ServerProcess,
+  url: string,
+  bearers: string[],
+  name: "rest-baseline" | "rest-core" = "rest-baseline",
+): Scenario {
   return {
-    name: "rest-baseline",
-    what: SCENARIOS["rest-baseline"],
+    name,
+    what: SCENARIOS[name],
     server: restBaseline,
     operation: (user) => mintOverRest(url, bearers[user]),
+    throughputOnly: name === "rest-core",
   };
 }
 

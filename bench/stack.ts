@@ -41,6 +41,8 @@ export interface Stack {
   database: DatabaseKind;
   service: ServerLauncher;
   restBaseline: ServerLauncher;
+  /** The REST baseline's endpoint over the service's core (REST_BASELINE_CORE), on its own database. */
+  restCore: ServerLauncher;
   /** The service again, on its own database, with token reuse on. */
   serviceWithReuse: ServerLauncher;
   /** Hive Gateway in front of `service` (no database of its own). */
@@ -135,6 +137,7 @@ export async function prepareStack(
       database,
       service,
       restBaseline: await launcher("rest-baseline", SCRIPTS.restBaseline),
+      restCore: await launcher("rest-core", SCRIPTS.restBaseline, { REST_BASELINE_CORE: "true" }),
       // Token reuse (docs/token-reuse.md) with a key made for this run; kept tokens in memory.
       serviceWithReuse: await launcher("service-reuse", SCRIPTS.service, {
         TOKEN_REUSE: "true",

@@ -1,7 +1,6 @@
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createAcsBackend, entraClient, trustPolicies } from "../acs";
-import { withResilience } from "../acs/resilience";
 import {
   createBearerVerifier,
   DEFAULT_VERIFIED_CACHE,
@@ -12,7 +11,6 @@ import {
 } from "../auth";
 import type { AppConfig } from "../config";
 import { startEmulator, type RunningEmulator } from "../emulator";
-import { IdentityService } from "../identity";
 import { createRateLimiter } from "../ratelimit";
 import { openStore, type Store } from "../store";
 import { createTokenCache } from "../tokencache";
@@ -20,12 +18,12 @@ import { createApolloServer } from "./apollo";
 import { authenticateRequest, jsonBody } from "./authenticate";
 import { bodyErrorHandler } from "./body-errors";
 import { clientAddress } from "./client-address";
-import { consistencyMetrics } from "./consistency-metrics";
 import { createContextFactory } from "./context";
 import { corsAllowlist, STUDIO_ORIGINS } from "./cors";
 import { createDrain, type DrainResult } from "./drain";
 import { apolloHandler, graphqlRoute } from "./graphql-route";
 import { healthRoutes } from "./health";
+import { createIdentityService, resilientAcs } from "./identity-core";
 import { createHttpServer } from "./http-server";
 import { indexRoutes } from "./index-routes";
 import { createLogger, type Logger } from "./logger";
@@ -110,19 +108,7 @@ export async function startService(
             additionalPolicies: trustPolicies(config.acs.caFile),
             ...acsLimits,
           });
-    // Fail fast: circuit breaker, ACS's Retry-After honoured locally, a cap on concurrent calls.
-    const acs = withResilience(
-      sdkBackend,
-      {
-        maxConcurrency: config.acs.maxConcurrency,
-        maxQueue: config.acs.maxQueue,
-        queueTimeoutMs: config.acs.timeoutMs,
-        breakerFailures: config.acs.breakerFailures,
-        breakerOpenMs: config.acs.breakerOpenSeconds * 1000,
-      },
-      metrics.acs,
-    );
-    metrics.watchAcs(acs.health);
+    const acs = resilientAcs(sdkBackend, config, metrics);
 
     const store = await openStore(config.database);
     cleanups.push(["database", () => store.close()]);
@@ -144,22 +130,7 @@ export async function startService(
         })
       : undefined;
     if (tokenCache) cleanups.push(["token cache", () => tokenCache.close()]);
-    const identities = new IdentityService({
-      acs,
-      store: store.identities,
-      creations: store.creations,
-      audit: store.audit,
-      limiter,
-      tokenReuse: tokenCache && config.tokenReuse && { cache: tokenCache, settings: config.tokenReuse },
-      denialWindowMs: config.auditDenialWindowSeconds * 1000,
-      provisioning: {
-        repeatSafe: config.acs.customId,
-        // A request's create is its own for the ACS timeout and a margin; then others may resume it.
-        leaseMs: config.acs.timeoutMs + 5_000,
-        ownerWaitMs: config.consistency.ownerCreateWaitMs,
-        ...consistencyMetrics(metrics.registry, () => store.creations.countUnknown()),
-      },
-    });
+    const identities = createIdentityService(config, { acs, store, limiter, tokenCache, metrics });
     cleanups.push(["audit trail", () => identities.operations.flushAudit()]);
     cleanups.push(["reconciler", startReconciler(identities, config, logger, metrics)]);
     if (identities.tokenReuse) watchTokenReuse(metrics.registry, identities.tokenReuse.stats);
