@@ -188,12 +188,16 @@ async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<Da
   const firstMint = (url: string) => () => mintOverGraphql(url, shared.bearers[0]).then(() => true);
   try {
     say(`${database}: starting the service, the REST baselines and the router`);
-    const service = await startAndWait(stack.service, firstMint(stack.service.url));
     const firstRestMint = (url: string) => () => mintOverRest(url, shared.bearers[0]).then(() => true);
-    const rest = await startAndWait(stack.restBaseline, firstRestMint(stack.restBaseline.url));
-    const restCore = await startAndWait(stack.restCore, firstRestMint(stack.restCore.url));
-    const reuse = await startAndWait(stack.serviceWithReuse, firstMint(stack.serviceWithReuse.url));
-    const router = await startAndWait(stack.router, firstMint(stack.router.url));
+    // All at once (the router's probe goes through the service, so it waits for both): stopAll ends
+    // the others if one fails.
+    const [service, rest, restCore, reuse, router] = await Promise.all([
+      startAndWait(stack.service, firstMint(stack.service.url)),
+      startAndWait(stack.restBaseline, firstRestMint(stack.restBaseline.url)),
+      startAndWait(stack.restCore, firstRestMint(stack.restCore.url)),
+      startAndWait(stack.serviceWithReuse, firstMint(stack.serviceWithReuse.url)),
+      startAndWait(stack.router, firstMint(stack.router.url)),
+    ]);
     const scenarios = [
       graphqlMint(service, stack.service.url, shared.bearers),
       restMint(rest, stack.restBaseline.url, shared.bearers),
@@ -202,7 +206,7 @@ async function benchDatabase(database: DatabaseKind, shared: Shared): Promise<Da
       graphqlMint(router, stack.router.url, shared.bearers, "router-mint"),
       restMint(restCore, stack.restCore.url, shared.bearers, "rest-core"),
     ];
-    for (const scenario of scenarios) await warmUp(scenario.operation);
+    await Promise.all(scenarios.map((scenario) => warmUp(scenario.operation)));
 
     const errors: string[] = [];
     const rounds: DatabaseResults["rounds"] = [];
