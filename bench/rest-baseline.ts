@@ -25,6 +25,7 @@ import {
   createBearerVerifier,
   DEFAULT_VERIFIED_CACHE,
   loadOrCreateDevIssuer,
+  loadPolicy,
   withVerifiedCache,
 } from "../src/auth";
 import { loadConfig } from "../src/config";
@@ -33,14 +34,13 @@ import type { IdentityService } from "../src/identity";
 import { MAX_TOKEN_MINUTES, type AcsScope } from "../src/identity/model";
 import { OwnerCache } from "../src/identity/owner-cache";
 import { IdentityProvisioner } from "../src/identity/provisioning";
+import { createRateLimiter } from "../src/ratelimit";
 import { openStore } from "../src/store";
 import { clientAddress } from "../src/server/client-address";
 import { createContextFactory } from "../src/server/context";
 import { createIdentityService, resilientAcs } from "../src/server/identity-core";
 import { createLogger } from "../src/server/logger";
 import { createMetrics } from "../src/server/metrics";
-import { createRateLimiter } from "../src/ratelimit";
-import { loadPolicy } from "../src/auth";
 import type { Req, Res } from "../src/server/middleware";
 
 async function main() {
