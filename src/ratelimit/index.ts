@@ -81,7 +81,7 @@ const loadRedis = (): typeof RedisClient => (require("ioredis") as typeof import
 export function createRateLimiter(
   settings: RateLimitSettings,
   logger?: Pick<Logger, "warn" | "info">,
-  /** Told of each RATE_LIMITED refusal, with the buckets asked for ("create+mint" for two). */
+  /** Told of each RATE_LIMITED refusal, with the buckets asked for, joined by "+" ("mint+create"). */
   onRefused?: (buckets: string) => void,
 ): ClosableRateLimiter {
   const redis: RedisClient | undefined = settings.redisUrl
